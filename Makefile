@@ -1,0 +1,48 @@
+# Two commands on a fresh machine:  make test  and  make preview STACK=local
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK ?= local
+STATE_DIR := $(CURDIR)/.pulumi-state
+
+.PHONY: setup test lint typecheck unit preview up destroy clean
+
+# The virtualenv is rebuilt whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+# Offline render of a stack (no Pulumi CLI needed), then its summary.
+preview: setup
+	$(BIN)/slm-deploy render $(STACK) --out build/$(STACK)
+	@cat build/$(STACK)/SUMMARY.md
+
+# A real deployment: needs the Pulumi CLI (and Docker for local stacks). State lives
+# in a local file backend inside the repository; no Pulumi account is used.
+up: setup
+	mkdir -p $(STATE_DIR)
+	PULUMI_BACKEND_URL=file://$(STATE_DIR) pulumi stack select --create $(STACK)
+	PULUMI_BACKEND_URL=file://$(STATE_DIR) pulumi up --stack $(STACK)
+
+destroy: setup
+	PULUMI_BACKEND_URL=file://$(STATE_DIR) pulumi destroy --stack $(STACK)
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache
