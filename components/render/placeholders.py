@@ -1,0 +1,36 @@
+"""Readable stand-ins for outputs that only a real provider computes.
+
+Under the mock monitor nothing is created, so outputs such as a password's ``result`` or a
+cluster's kubeconfig must be filled in, or every input wired from them would be silently
+dropped. Each entry maps a resource type token to its computed outputs (camelCase wire
+names); values are format strings over ``name`` (the logical name). Outputs listed in
+``SECRET_OUTPUTS`` are returned as secrets, as the real provider marks them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+COMPUTED_OUTPUTS: dict[str, dict[str, str]] = {
+    "random:index/randomPassword:RandomPassword": {"result": "<{name}.result>"},
+    "random:index/randomString:RandomString": {"result": "<{name}.result>"},
+    "docker:index/network:Network": {"id": "<{name}.id>"},
+    "docker:index/volume:Volume": {"mountpoint": "<{name}.mountpoint>"},
+    "docker:index/container:Container": {"networkDatas": "[]"},
+    "docker-build:index:Image": {"ref": "<{name}.ref>", "digest": "sha256:<{name}.digest>"},
+}
+
+SECRET_OUTPUTS: dict[str, set[str]] = {
+    "random:index/randomPassword:RandomPassword": {"result"},
+}
+
+#: Results of provider functions (invokes) by token.
+CALL_RESULTS: dict[str, dict[str, Any]] = {}
+
+
+def computed_outputs(type_token: str, name: str) -> dict[str, Any]:
+    """The placeholder outputs of one resource (``[]`` means an empty list)."""
+    outputs: dict[str, Any] = {}
+    for key, template in COMPUTED_OUTPUTS.get(type_token, {}).items():
+        outputs[key] = [] if template == "[]" else template.format(name=name)
+    return outputs

@@ -1,0 +1,144 @@
+"""Environment-driven defaults, applied in this one place.
+
+``environment`` (dev, preview, staging, prod) decides what a stack gets when it does not say:
+replica counts, context windows, Prometheus retention, alert thresholds and severities. They
+are merged into the raw configuration before validation, so an explicit value always wins
+and a parsed :class:`~components.spec.models.DeploymentSpec` is complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.catalog import load_catalog
+
+
+@dataclass(frozen=True)
+class EnvironmentDefaults:
+    replicas: int
+    max_context_tokens: int
+    retention: str
+    severities: dict[str, str]
+    thresholds: dict[str, Any] = field(default_factory=dict)
+
+
+def _thresholds(ttft: float, itl: float, errors: float, queue: float, kv: float, page_for: str) -> dict[str, Any]:
+    return {
+        "timeToFirstTokenP95Seconds": {"value": ttft, "for": "10m"},
+        "interTokenLatencyP95Seconds": {"value": itl, "for": "10m"},
+        "errorRatio": {"value": errors, "for": page_for},
+        "queueDepth": {"value": queue, "for": "10m"},
+        "kvCacheUsage": {"value": kv, "for": "10m"},
+        "gpuTemperatureCelsius": {"value": 85, "for": "5m"},
+        "gpuMemoryUsage": {"value": 0.98, "for": "15m"},
+        "targetDownFor": page_for,
+        "engineStalledFor": page_for,
+    }
+
+
+#: Dev and preview stacks run on laptops and CPUs: looser latency thresholds, no paging.
+ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
+    "dev": EnvironmentDefaults(
+        replicas=1,
+        max_context_tokens=4096,
+        retention="2d",
+        severities={"page": "warning", "ticket": "info"},
+        thresholds=_thresholds(ttft=10, itl=0.5, errors=0.10, queue=20, kv=0.95, page_for="10m"),
+    ),
+    "preview": EnvironmentDefaults(
+        replicas=1,
+        max_context_tokens=4096,
+        retention="1d",
+        severities={"page": "warning", "ticket": "info"},
+        thresholds=_thresholds(ttft=10, itl=0.5, errors=0.10, queue=20, kv=0.95, page_for="10m"),
+    ),
+    "staging": EnvironmentDefaults(
+        replicas=1,
+        max_context_tokens=8192,
+        retention="7d",
+        severities={"page": "warning", "ticket": "warning"},
+        thresholds=_thresholds(ttft=3, itl=0.2, errors=0.05, queue=10, kv=0.90, page_for="5m"),
+    ),
+    "prod": EnvironmentDefaults(
+        replicas=2,
+        max_context_tokens=8192,
+        retention="15d",
+        severities={"page": "critical", "ticket": "warning"},
+        thresholds=_thresholds(ttft=2, itl=0.1, errors=0.02, queue=10, kv=0.90, page_for="3m"),
+    ),
+}
+
+
+def _get(data: dict[str, Any], alias: str, name: str) -> Any:
+    return data.get(alias, data.get(name))
+
+
+def _has(data: dict[str, Any], alias: str, name: str) -> bool:
+    return alias in data or name in data
+
+
+def _model_context_length(model: dict[str, Any]) -> int | None:
+    preset = load_catalog().get(str(model.get("preset")))
+    if preset is not None:
+        return preset.context_length
+    source = model.get("source")
+    if isinstance(source, dict):
+        length = _get(source, "contextLength", "context_length")
+        return length if isinstance(length, int) else None
+    return None
+
+
+def _model_defaults(model: dict[str, Any], env: EnvironmentDefaults) -> dict[str, Any]:
+    model = dict(model)
+    if not _has(model, "replicas", "replicas") and model.get("autoscaling") is None:
+        model["replicas"] = env.replicas
+    if not _has(model, "maxContextTokens", "max_context_tokens"):
+        limit = _model_context_length(model)
+        model["maxContextTokens"] = min(env.max_context_tokens, limit) if limit else env.max_context_tokens
+    return model
+
+
+def _merge_thresholds(user: Any, env: EnvironmentDefaults) -> Any:
+    if not isinstance(user, dict):
+        return user if user is not None else dict(env.thresholds)
+    merged: dict[str, Any] = {}
+    for key, default in env.thresholds.items():
+        given = user.get(key)
+        merged[key] = {**default, **given} if isinstance(default, dict) and isinstance(given, dict) else given
+        if given is None:
+            merged[key] = default
+    merged.update({k: v for k, v in user.items() if k not in env.thresholds})
+    return merged
+
+
+def apply_environment_defaults(data: Any) -> Any:
+    """Return ``data`` (the raw configuration) with every unset environment default filled.
+
+    Input that is not a mapping, or names an unknown environment, is returned unchanged:
+    validation reports it.
+    """
+    if not isinstance(data, dict):
+        return data
+    env = ENVIRONMENTS.get(str(data.get("environment")))
+    if env is None:
+        return data
+    data = dict(data)
+    models = data.get("models")
+    if isinstance(models, list):
+        data["models"] = [_model_defaults(m, env) if isinstance(m, dict) else m for m in models]
+
+    observability = data.get("observability", {})
+    if isinstance(observability, dict) and "retention" not in observability:
+        data["observability"] = {**observability, "retention": env.retention}
+
+    alerting = data.get("alerting", {})
+    if isinstance(alerting, dict):
+        alerting = dict(alerting)
+        alerting["thresholds"] = _merge_thresholds(alerting.get("thresholds"), env)
+        if not isinstance(alerting.get("severities"), dict):
+            alerting.setdefault("severities", dict(env.severities))
+        else:
+            alerting["severities"] = {**env.severities, **alerting["severities"]}
+        data["alerting"] = alerting
+    return data

@@ -1,0 +1,173 @@
+"""Cross-field rules of a stack configuration.
+
+Shape and types are checked by the pydantic models; what needs two fields or the catalog to
+decide lives here. Every rule adds a :class:`Problem` at the exact key path it is about, and
+all problems are reported together.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from components.catalog import Engine, load_catalog
+from components.spec.errors import Problem, RuleViolations
+from components.spec.resolve import ArtifactError, resolve_artifact
+
+if TYPE_CHECKING:
+    from components.spec.models import DeploymentSpec, ModelSpec
+
+#: Engine-specific sections of a model and the engine each belongs to.
+ENGINE_SECTIONS: dict[str, Engine] = {
+    "modelfile": Engine.OLLAMA,
+    "ollama": Engine.OLLAMA,
+    "vllm": Engine.VLLM,
+    "onnx": Engine.ONNX,
+}
+
+
+def check_rules(spec: DeploymentSpec) -> None:
+    """Raise :class:`RuleViolations` listing every broken rule; return quietly otherwise."""
+    problems: list[Problem] = []
+    problems += _unique_names(spec)
+    for index, model in enumerate(spec.models):
+        problems += [Problem(("models", index, *p.path), p.message) for p in _model_rules(model, spec)]
+    problems += _target_sections(spec)
+    problems += _secret_references(spec)
+    if problems:
+        raise RuleViolations(problems)
+
+
+def _unique_names(spec: DeploymentSpec) -> list[Problem]:
+    seen: dict[str, int] = {}
+    problems = []
+    for index, model in enumerate(spec.models):
+        if model.name in seen:
+            problems.append(
+                Problem(("models", index, "name"), f"{model.name!r} is already used by models[{seen[model.name]}]")
+            )
+        seen.setdefault(model.name, index)
+    return problems
+
+
+def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    for section, engine in ENGINE_SECTIONS.items():
+        if getattr(model, section) is not None and model.engine is not engine:
+            problems.append(Problem((section,), f"only applies to engine {engine.value}, not {model.engine.value}"))
+
+    if (model.preset is None) == (model.source is None):
+        problems.append(Problem(("preset",), "set exactly one of preset and source"))
+        return problems
+    if model.preset is not None and load_catalog().get(model.preset) is None:
+        known = ", ".join(load_catalog().names())
+        problems.append(Problem(("preset",), f"{model.preset!r} is not a preset; known: {known}"))
+        return problems
+
+    try:
+        artifact = resolve_artifact(model)
+    except ArtifactError as exc:
+        problems.append(exc.problem)
+        return problems
+
+    if model.max_context_tokens > artifact.context_length:
+        problems.append(
+            Problem(
+                ("maxContextTokens",),
+                f"{model.max_context_tokens} is above the model's context length of {artifact.context_length}",
+            )
+        )
+    problems += _gpu_rules(model)
+    problems += _scaling_rules(model)
+    if model.engine is Engine.VLLM and model.vllm is not None and model.vllm.tool_calling:
+        if (model.vllm.tool_call_parser or artifact.tool_call_parser) is None:
+            problems.append(
+                Problem(
+                    ("vllm", "toolCallParser"),
+                    "tool calling needs a parser and the model has none in the catalog; set toolCallParser",
+                )
+            )
+    if artifact.gated and artifact.downloads_from_huggingface and "hfToken" not in spec.secrets:
+        problems.append(
+            Problem(
+                ("preset" if model.preset else "source",),
+                "the Hugging Face repository is gated: add secrets.hfToken (pulumi config set --secret --path "
+                "'secrets.hfToken' <token>)",
+            )
+        )
+    return problems
+
+
+def _gpu_rules(model: ModelSpec) -> list[Problem]:
+    if model.engine is not Engine.VLLM:
+        return []
+    cpu_image = model.vllm is not None and model.vllm.cpu_image
+    if model.gpu_count == 0 and not cpu_image:
+        return [
+            Problem(
+                ("gpu",),
+                "vLLM's default image needs a GPU; set gpu: true, or vllm.cpuImage: true for the CPU build",
+            )
+        ]
+    if model.gpu_count > 0 and cpu_image:
+        return [Problem(("vllm", "cpuImage"), "the CPU image cannot use the GPU the model asks for")]
+    return []
+
+
+def _scaling_rules(model: ModelSpec) -> list[Problem]:
+    scaling = model.autoscaling
+    if scaling is None:
+        return []
+    problems = []
+    if model.replicas is not None:
+        problems.append(Problem(("replicas",), "set either replicas or autoscaling, not both"))
+    if scaling.min_replicas > scaling.max_replicas:
+        problems.append(
+            Problem(
+                ("autoscaling", "minReplicas"),
+                f"{scaling.min_replicas} is above maxReplicas {scaling.max_replicas}",
+            )
+        )
+    if scaling.min_replicas == 0 and not scaling.scale_to_zero:
+        problems.append(Problem(("autoscaling", "minReplicas"), "0 needs scaleToZero: true"))
+    return problems
+
+
+def _target_sections(spec: DeploymentSpec) -> list[Problem]:
+    allowed = {
+        "docker": {"docker"},
+        "kubernetes": {"kubernetes", "aks"},
+        "aks": {"aks"},
+    }
+    problems = []
+    for section, targets in allowed.items():
+        if getattr(spec, section) is not None and spec.target.value not in targets:
+            problems.append(
+                Problem(
+                    (section,),
+                    f"only applies to target {' or '.join(sorted(targets))}, not {spec.target.value}",
+                )
+            )
+    if spec.target.value == "kubernetes" and spec.kubernetes is not None:
+        if spec.kubernetes.kubeconfig is not None and spec.kubernetes.stack_reference is not None:
+            problems.append(Problem(("kubernetes", "stackReference"), "set either kubeconfig or stackReference"))
+    return problems
+
+
+def _secret_references(spec: DeploymentSpec) -> list[Problem]:
+    problems = []
+    for index, receiver in enumerate(spec.alerting.receivers):
+        refs = {"urlSecret": receiver.url_secret, "passwordSecret": receiver.password_secret}
+        for key, ref in refs.items():
+            if ref is not None and ref not in spec.secrets:
+                problems.append(
+                    Problem(("alerting", "receivers", index, key), f"{ref!r} is not a key of slm-deploy:secrets")
+                )
+        if receiver.type in ("webhook", "slack", "teams") and receiver.url_secret is None:
+            problems.append(
+                Problem(("alerting", "receivers", index, "urlSecret"), f"a {receiver.type} receiver needs urlSecret")
+            )
+        if receiver.type == "email" and (receiver.to is None or receiver.smarthost is None):
+            problems.append(
+                Problem(("alerting", "receivers", index), "an email receiver needs to and smarthost")
+            )
+    return problems

@@ -1,0 +1,263 @@
+"""Every validation rule of the stack configuration: one refused and one accepted case."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.spec import DeploymentSpec, SpecError, parse_config
+
+BASE_MODEL: dict[str, Any] = {"name": "chat", "engine": "ollama", "preset": "qwen3-0.6b"}
+
+
+def config(models: list[dict[str, Any]] | None = None, **keys: Any) -> dict[str, str]:
+    values: dict[str, Any] = {"target": "docker", "environment": "dev", "models": models or [BASE_MODEL], **keys}
+    return {f"slm-deploy:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def problems(cfg: dict[str, str]) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_config(cfg)
+    return [str(p) for p in caught.value.problems]
+
+
+def accepted(cfg: dict[str, str]) -> DeploymentSpec:
+    return parse_config(cfg)
+
+
+def model(**fields: Any) -> dict[str, Any]:
+    return {**BASE_MODEL, **fields}
+
+
+# --- names ---------------------------------------------------------------------------------
+
+
+def test_duplicate_model_names_are_refused() -> None:
+    found = problems(config([model(), model()]))
+    assert found == ["slm-deploy:models[1].name: 'chat' is already used by models[0]"]
+
+
+def test_distinct_model_names_are_accepted() -> None:
+    assert [m.name for m in accepted(config([model(), model(name="chat-2")])).models] == ["chat", "chat-2"]
+
+
+@pytest.mark.parametrize("name", ["Chat", "chat_1", "-chat", "chat-", "a" * 41])
+def test_names_that_are_not_dns_labels_are_refused(name: str) -> None:
+    found = problems(config([model(name=name)]))
+    assert len(found) == 1
+    assert found[0].startswith("slm-deploy:models[0].name: ")
+
+
+def test_a_dns_label_name_is_accepted() -> None:
+    assert accepted(config([model(name="qwen3-0-6b")])).models[0].name == "qwen3-0-6b"
+
+
+# --- engines -------------------------------------------------------------------------------
+
+
+def test_unknown_engine_names_key_and_choices() -> None:
+    assert problems(config([model(), model(name="b", engine="vlm")])) == [
+        "slm-deploy:models[1].engine: 'vlm' is not one of vllm, ollama, onnx"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("engine", "section", "owner"),
+    [
+        ("vllm", {"modelfile": {"system": "hi"}}, "ollama"),
+        ("onnx", {"ollama": {"keepAlive": "5m"}}, "ollama"),
+        ("ollama", {"vllm": {"dtype": "auto"}}, "vllm"),
+        ("ollama", {"onnx": {"maxQueuedRequests": 4}}, "onnx"),
+    ],
+)
+def test_engine_sections_only_on_their_engine(engine: str, section: dict[str, Any], owner: str) -> None:
+    extra = {"gpu": True} if engine == "vllm" else {}
+    found = problems(config([model(engine=engine, **extra, **section)]))
+    key = next(iter(section))
+    assert f"slm-deploy:models[0].{key}: only applies to engine {owner}, not {engine}" in found
+
+
+def test_engine_sections_on_their_engine_are_accepted() -> None:
+    spec = accepted(config([model(modelfile={"system": "hi"}, ollama={"keepAlive": "5m"})]))
+    assert spec.models[0].modelfile is not None
+
+
+# --- quantization --------------------------------------------------------------------------
+
+
+def test_quantization_not_offered_for_engine_and_preset_is_refused() -> None:
+    found = problems(config([model(quantization="awq")]))
+    assert found == [
+        "slm-deploy:models[0].quantization: 'awq' is not available for qwen3-0.6b on ollama; choose one of "
+        + ", ".join(_ollama_quantizations("qwen3-0.6b"))
+    ]
+
+
+def _ollama_quantizations(preset: str) -> list[str]:
+    from components.catalog import Engine, load_catalog
+
+    found = load_catalog().get(preset)
+    assert found is not None
+    return list(found.engines[Engine.OLLAMA].variants)
+
+
+def test_offered_quantization_is_accepted() -> None:
+    assert accepted(config([model(quantization="q4_k_m")])).models[0].quantization == "q4_k_m"
+
+
+def test_onnx_build_for_the_wrong_device_is_refused() -> None:
+    found = problems(config([model(engine="onnx", preset="phi-4-mini-instruct", quantization="int4-cpu", gpu=True)]))
+    assert found == ["slm-deploy:models[0].quantization: 'int4-cpu' is a build for a CPU (gpu: false)"]
+
+
+def test_unknown_preset_is_refused_with_the_known_ones() -> None:
+    found = problems(config([model(preset="phi-5")]))
+    assert len(found) == 1
+    assert found[0].startswith("slm-deploy:models[0].preset: 'phi-5' is not a preset; known: ")
+
+
+def test_preset_and_source_are_exclusive() -> None:
+    source = {"ollama": "x:1b", "parameters": 1, "contextLength": 2048, "weightBytes": 10}
+    assert problems(config([model(source=source)])) == [
+        "slm-deploy:models[0].preset: set exactly one of preset and source"
+    ]
+    spec = accepted(config([{"name": "custom", "engine": "ollama", "source": source}]))
+    assert spec.models[0].source is not None
+
+
+# --- vLLM and GPUs -------------------------------------------------------------------------
+
+
+def test_vllm_without_gpu_is_refused_unless_cpu_image() -> None:
+    found = problems(config([model(engine="vllm")]))
+    assert found == [
+        "slm-deploy:models[0].gpu: vLLM's default image needs a GPU; set gpu: true, or vllm.cpuImage: true "
+        "for the CPU build"
+    ]
+
+
+@pytest.mark.parametrize("fields", [{"gpu": True}, {"vllm": {"cpuImage": True}}])
+def test_vllm_with_gpu_or_cpu_image_is_accepted(fields: dict[str, Any]) -> None:
+    assert accepted(config([model(engine="vllm", **fields)])).models[0].engine.value == "vllm"
+
+
+def test_vllm_cpu_image_with_gpu_is_refused() -> None:
+    found = problems(config([model(engine="vllm", gpu=True, vllm={"cpuImage": True})]))
+    assert found == ["slm-deploy:models[0].vllm.cpuImage: the CPU image cannot use the GPU the model asks for"]
+
+
+def test_tool_calling_needs_a_parser() -> None:
+    source = {"huggingface": "org/m", "parameters": 1, "contextLength": 2048, "weightBytes": 10}
+    custom = {"name": "custom", "engine": "vllm", "source": source, "gpu": True}
+    found = problems(config([{**custom, "vllm": {"toolCalling": True}}]))
+    assert found == [
+        "slm-deploy:models[0].vllm.toolCallParser: tool calling needs a parser and the model has none in the "
+        "catalog; set toolCallParser"
+    ]
+    accepted(config([{**custom, "vllm": {"toolCalling": True, "toolCallParser": "hermes"}}]))
+
+
+# --- context -------------------------------------------------------------------------------
+
+
+def test_context_above_the_preset_is_refused() -> None:
+    found = problems(config([model(maxContextTokens=40000)]))
+    assert found == ["slm-deploy:models[0].maxContextTokens: 40000 is above the model's context length of 32768"]
+
+
+def test_context_within_the_preset_is_accepted() -> None:
+    assert accepted(config([model(maxContextTokens=32768)])).models[0].max_context_tokens == 32768
+
+
+# --- targets -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "section", "allowed"),
+    [
+        ("docker", "kubernetes", "aks or kubernetes"),
+        ("docker", "aks", "aks"),
+        ("kubernetes", "aks", "aks"),
+        ("kubernetes", "docker", "docker"),
+    ],
+)
+def test_target_sections_only_with_their_target(target: str, section: str, allowed: str) -> None:
+    found = problems(config(target=target, **{section: {}}))
+    assert found == [f"slm-deploy:{section}: only applies to target {allowed}, not {target}"]
+
+
+@pytest.mark.parametrize(("target", "section"), [("kubernetes", "kubernetes"), ("aks", "aks"), ("aks", "kubernetes")])
+def test_target_sections_with_their_target_are_accepted(target: str, section: str) -> None:
+    spec = accepted(config(target=target, **{section: {}}))
+    assert getattr(spec, section) is not None
+
+
+# --- scaling -------------------------------------------------------------------------------
+
+
+def test_replicas_and_autoscaling_are_exclusive() -> None:
+    found = problems(config([model(replicas=2, autoscaling={"maxReplicas": 3})]))
+    assert found == ["slm-deploy:models[0].replicas: set either replicas or autoscaling, not both"]
+
+
+def test_autoscaling_bounds_and_scale_to_zero() -> None:
+    assert problems(config([model(autoscaling={"minReplicas": 4, "maxReplicas": 2})])) == [
+        "slm-deploy:models[0].autoscaling.minReplicas: 4 is above maxReplicas 2"
+    ]
+    assert problems(config([model(autoscaling={"minReplicas": 0})])) == [
+        "slm-deploy:models[0].autoscaling.minReplicas: 0 needs scaleToZero: true"
+    ]
+    spec = accepted(config([model(autoscaling={"minReplicas": 0, "scaleToZero": True})]))
+    assert spec.models[0].replicas is None
+
+
+# --- secrets and receivers -----------------------------------------------------------------
+
+
+def test_receiver_secret_must_exist() -> None:
+    receiver = {"name": "ops", "type": "slack", "urlSecret": "slackUrl"}
+    assert problems(config(alerting={"receivers": [receiver]})) == [
+        "slm-deploy:alerting.receivers[0].urlSecret: 'slackUrl' is not a key of slm-deploy:secrets"
+    ]
+    spec = accepted(config(alerting={"receivers": [receiver]}, secrets={"slackUrl": "https://hooks.example"}))
+    assert spec.alerting.receivers[0].url_secret == "slackUrl"
+
+
+def test_gated_model_on_huggingface_needs_a_token() -> None:
+    gated = {"name": "g", "engine": "onnx", "source": {"huggingface": "google/x", "parameters": 1,
+             "contextLength": 2048, "weightBytes": 10, "gated": True}}
+    assert problems(config([gated])) == [
+        "slm-deploy:models[0].source: the Hugging Face repository is gated: add secrets.hfToken (pulumi config "
+        "set --secret --path 'secrets.hfToken' <token>)"
+    ]
+    accepted(config([gated], secrets={"hfToken": "hf_x"}))
+
+
+# --- shapes --------------------------------------------------------------------------------
+
+
+def test_unknown_keys_get_a_hint() -> None:
+    assert problems(config([model(replicsa=2)])) == [
+        "slm-deploy:models[0].replicsa: is not a known key (did you mean 'replicas'?)"
+    ]
+
+
+def test_invalid_json_names_the_key() -> None:
+    cfg = config()
+    cfg["slm-deploy:models"] = "[{"
+    found = problems(cfg)
+    assert len(found) == 1
+    assert found[0].startswith("slm-deploy:models: is not valid JSON")
+
+
+def test_missing_target_is_reported() -> None:
+    cfg = config()
+    del cfg["slm-deploy:target"]
+    assert problems(cfg) == ["slm-deploy:target: is required"]
+
+
+def test_all_problems_are_reported_together() -> None:
+    found = problems(config([model(quantization="awq"), model(name="b", engine="vllm")]))
+    assert len(found) == 2
