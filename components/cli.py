@@ -15,7 +15,14 @@ from pathlib import Path
 
 import yaml
 
-from components.spec import DeploymentSpec, SpecError, StackFile, StackFileError, parse_config, read_stack_file
+from components.spec import (
+    DeploymentSpec,
+    SpecError,
+    StackFile,
+    StackFileError,
+    parse_config,
+    read_stack_file,
+)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -118,7 +125,8 @@ Command = Callable[[argparse.Namespace], int]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="slm-deploy", description="Small Language Models on Docker, Kubernetes and AKS, from one stack file."
+        prog="slm-deploy",
+        description="Small Language Models on Docker, Kubernetes and AKS, from one stack file.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -56,7 +56,8 @@ class Variant(_Frozen):
     source: str = Field(description="Where the size and reference were read (card or file URL).")
     default: bool = Field(default=False, description="Chosen when the stack names no quantization.")
     gpu: bool | None = Field(
-        default=None, description="True: needs a GPU; False: CPU build; None: either (ONNX variants are built per device)."
+        default=None,
+        description="True: needs a GPU; False: CPU build; None: either (ONNX variants are built per device).",
     )
 
 

@@ -16,7 +16,9 @@ From ``total`` follow the recommendations:
 
 * GPU or CPU: the stack's explicit choice, else GPU for vLLM (its default image is CUDA-only)
   and for anything above 12 GiB, else CPU.
-* GPU class: the smallest entry of ``GPU_CLASSES`` whose memory x 0.95 holds ``total``.
+* GPU class: the smallest entry of ``GPU_CLASSES`` whose memory x 0.95 holds ``total`` and
+  whose compute capability runs the quantization (FP8 needs Ampere; a T4 has no bfloat16, so
+  engines serve bf16 checkpoints there as float16).
 * vLLM ``--gpu-memory-utilization``: ``total / gpu_memory`` plus 5 % headroom, rounded up
   to 0.05 and kept within [0.50, 0.95]; vLLM gives whatever it reserves beyond the weights to
   the KV cache, so more than needed only buys concurrency.
@@ -62,7 +64,13 @@ class GpuClass:
     vm_size: str
     vcpus: int
     ram_bytes: int
+    compute_capability: float
     source: str
+
+    @property
+    def supports_bf16(self) -> bool:
+        """bfloat16 needs compute capability 8.0 (Ampere); a T4 serves bf16 checkpoints as float16."""
+        return self.compute_capability >= 8.0
 
 
 GPU_CLASSES: tuple[GpuClass, ...] = (
@@ -72,6 +80,7 @@ GPU_CLASSES: tuple[GpuClass, ...] = (
         "Standard_NC4as_T4_v3",
         4,
         28 * GIB,
+        7.5,
         "https://learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/ncast4v3-series",
     ),
     GpuClass(
@@ -80,6 +89,7 @@ GPU_CLASSES: tuple[GpuClass, ...] = (
         "Standard_NV36ads_A10_v5",
         36,
         440 * GIB,
+        8.6,
         "https://learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/nvadsa10v5-series",
     ),
     GpuClass(
@@ -88,6 +98,7 @@ GPU_CLASSES: tuple[GpuClass, ...] = (
         "Standard_NC24ads_A100_v4",
         24,
         220 * GIB,
+        8.0,
         "https://learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/nca100v4-series",
     ),
     GpuClass(
@@ -96,6 +107,7 @@ GPU_CLASSES: tuple[GpuClass, ...] = (
         "Standard_NC40ads_H100_v5",
         40,
         320 * GIB,
+        9.0,
         "https://learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/ncadsh100v5-series",
     ),
 )
@@ -111,6 +123,7 @@ class SizingRequest:
     concurrency: int
     architecture: Architecture | None = None
     gpu: bool | None = None  # None: let sizing recommend
+    quantization: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,9 +160,16 @@ def _round_up(value: float, step: int) -> int:
     return int(math.ceil(value / step) * step)
 
 
-def smallest_gpu_class(total_bytes: int) -> GpuClass | None:
+#: Lowest compute capability vLLM serves a quantization on: FP8 runs weight-only (Marlin) from
+#: Ampere (8.0); AWQ and GPTQ kernels need Turing (7.5). https://docs.vllm.ai/en/latest/features/quantization/
+MIN_COMPUTE_CAPABILITY = {"fp8": 8.0, "awq": 7.5, "gptq": 7.5}
+
+
+def smallest_gpu_class(total_bytes: int, quantization: str | None = None) -> GpuClass | None:
+    """The smallest GPU that holds ``total_bytes`` and runs ``quantization``."""
+    needed = MIN_COMPUTE_CAPABILITY.get(quantization or "", 0.0)
     for gpu in GPU_CLASSES:
-        if total_bytes <= gpu.memory_bytes * GPU_FIT_FRACTION:
+        if total_bytes <= gpu.memory_bytes * GPU_FIT_FRACTION and gpu.compute_capability >= needed:
             return gpu
     return None
 
@@ -169,7 +189,7 @@ def size_deployment(request: SizingRequest) -> Sizing:
     overhead = ENGINE_OVERHEAD_BYTES[(request.engine, use_gpu)] + int(0.05 * request.weight_bytes)
     total = request.weight_bytes + kv + overhead
 
-    gpu_class = smallest_gpu_class(total) if use_gpu else None
+    gpu_class = smallest_gpu_class(total, request.quantization) if use_gpu else None
     utilization: float | None = None
     if use_gpu and request.engine is Engine.VLLM and gpu_class is not None:
         wanted = total / gpu_class.memory_bytes + 0.05

@@ -22,9 +22,16 @@ def catalog_rows(context_tokens: int, concurrency: int) -> list[list[str]]:
                 continue
             for quantization, variant in support.variants.items():
                 context = min(context_tokens, preset.context_length)
-                gpu = variant.gpu if variant.gpu is not None else (engine is Engine.VLLM)
                 sizing = size_deployment(
-                    SizingRequest(engine, variant.weight_bytes, context, concurrency, preset.architecture, gpu)
+                    SizingRequest(
+                        engine,
+                        variant.weight_bytes,
+                        context,
+                        concurrency,
+                        preset.architecture,
+                        variant.gpu,
+                        quantization,
+                    )
                 )
                 rows.append(
                     [

@@ -92,7 +92,7 @@ def run_program(
                 result = program()
             return pulumi.Output.all(result, _collect_outputs(exported, secret))
 
-        pulumi.runtime.test(body)()
+        pulumi.runtime.test(body)()  # type: ignore[no-untyped-call]
     finally:
         _shutdown(loop)
         settings.reset_options()
@@ -117,4 +117,4 @@ def _collect_outputs(exported: dict[str, Any], secret: set[str]) -> pulumi.Outpu
             if await output.is_secret():
                 secret.add(name)
 
-    return pulumi.Output.from_input(asyncio.ensure_future(resolve()))  # type: ignore[arg-type]
+    return pulumi.Output.from_input(asyncio.ensure_future(resolve()))

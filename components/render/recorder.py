@@ -8,10 +8,11 @@ the real engine would refuse but the mock silently accepts.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs, rpc
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.mocks import MockMonitor
 
 from components.render.placeholders import CALL_RESULTS, SECRET_OUTPUTS, computed_outputs
@@ -66,7 +67,7 @@ class RecordingMocks(Mocks):
                 urn="",
                 type=args.typ,
                 name=args.name,
-                custom=args.custom,
+                custom=bool(args.custom),
                 inputs=_plain(mask_secrets(args.inputs)),
                 provider=provider,
             )
@@ -90,15 +91,21 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recording = mocks
         self.duplicates: list[str] = []
+        self._seen: set[str] = set()
+        # Registrations arrive on several threads; the check and the record must be atomic.
+        self._lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         urn = self.make_urn(request.parent, request.type, request.name)
-        if request.type != "pulumi:pulumi:Stack" and urn in self.resources:
-            self.duplicates.append(urn)
-        before = len(self.recording.resources)
-        response = super().RegisterResource(request)
-        if len(self.recording.resources) > before:
-            record = self.recording.resources[-1]
-            record.urn = urn
-            record.parent = request.parent or None
+        with self._lock:
+            if request.type != "pulumi:pulumi:Stack":
+                if urn in self._seen:
+                    self.duplicates.append(urn)
+                self._seen.add(urn)
+            before = len(self.recording.resources)
+            response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+            if len(self.recording.resources) > before:
+                record = self.recording.resources[-1]
+                record.urn = urn
+                record.parent = request.parent or None
         return response

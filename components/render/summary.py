@@ -40,9 +40,11 @@ def summary_markdown(spec: DeploymentSpec, recording: Recording) -> str:
             if model.autoscaling
             else str(model.replicas)
         )
-        runs_on = f"{model.gpu_count}x GPU ({sizing.gpu_class.name if sizing.gpu_class else 'too large'})" if (
-            sizing.use_gpu
-        ) else "CPU"
+        runs_on = (
+            f"{model.gpu_count}x GPU ({sizing.gpu_class.name if sizing.gpu_class else 'too large'})"
+            if (sizing.use_gpu)
+            else "CPU"
+        )
         rows.append(
             [
                 f"`{model.name}`",
@@ -57,7 +59,17 @@ def summary_markdown(spec: DeploymentSpec, recording: Recording) -> str:
             ]
         )
     lines += _table(
-        ["Model", "Engine", "Artifact", "Quantization", "Context", "Replicas", "Runs on", "Needs", "Memory req / limit"],
+        [
+            "Model",
+            "Engine",
+            "Artifact",
+            "Quantization",
+            "Context",
+            "Replicas",
+            "Runs on",
+            "Needs",
+            "Memory req / limit",
+        ],
         rows,
     )
     outputs = recording.masked_outputs()

@@ -23,7 +23,7 @@ class EnvironmentDefaults:
     thresholds: dict[str, Any] = field(default_factory=dict)
 
 
-def _thresholds(ttft: float, itl: float, errors: float, queue: float, kv: float, page_for: str) -> dict[str, Any]:
+def _thresholds(*, ttft: float, itl: float, errors: float, queue: float, kv: float, page_for: str) -> dict[str, Any]:
     return {
         "timeToFirstTokenP95Seconds": {"value": ttft, "for": "10m"},
         "interTokenLatencyP95Seconds": {"value": itl, "for": "10m"},

@@ -35,7 +35,7 @@ class SpecError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-class RuleViolations(ValueError):
+class RuleViolationError(ValueError):
     """Raised inside a model validator to report problems at precise paths below the model."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
@@ -85,7 +85,7 @@ def problems_from_validation_error(exc: ValidationError, model: Any) -> list[Pro
     problems: list[Problem] = []
     for error in exc.errors():
         cause = (error.get("ctx") or {}).get("error")
-        if isinstance(cause, RuleViolations):
+        if isinstance(cause, RuleViolationError):
             base = tuple(_clean_loc(error["loc"]))
             problems.extend(Problem(base + p.path, p.message) for p in cause.problems)
             continue

@@ -75,6 +75,9 @@ def environment_default() -> Any:
     return Field(default=None, json_schema_extra=_drop_default)
 
 
+SeverityLevel = Literal["critical", "warning", "info"]
+
+
 class Target(StrEnum):
     DOCKER = "docker"
     KUBERNETES = "kubernetes"
@@ -322,9 +325,7 @@ class Receiver(Section):
     """SMTP host:port (email receivers)."""
     password_secret: str | None = None
     """Secret holding the SMTP password (email receivers)."""
-    severities: list[Literal["critical", "warning", "info"]] = Field(
-        default_factory=lambda: ["critical", "warning"]
-    )
+    severities: list[SeverityLevel] = Field(default_factory=lambda: list[SeverityLevel](["critical", "warning"]))
 
 
 class Alerting(Section):

@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from components.catalog import Architecture, Engine, Preset, Sizing, SizingRequest, load_catalog, size_deployment
+from components.catalog import (
+    Architecture,
+    Engine,
+    Preset,
+    Sizing,
+    SizingRequest,
+    load_catalog,
+    size_deployment,
+)
 from components.spec.errors import Problem
 
 if TYPE_CHECKING:
@@ -19,7 +27,15 @@ if TYPE_CHECKING:
 #: (int4 block-32 weights keep fp16 scales and unquantized embeddings: about 0.6).
 ONNX_CONVERSION_BYTES_PER_PARAMETER = {"int4": 0.6, "fp16": 2.0, "fp32": 4.0}
 #: vLLM --quantization methods accepted for custom checkpoints.
-VLLM_QUANTIZATION_METHODS = ("awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes", "compressed-tensors")
+VLLM_QUANTIZATION_METHODS = (
+    "awq",
+    "awq_marlin",
+    "gptq",
+    "gptq_marlin",
+    "fp8",
+    "bitsandbytes",
+    "compressed-tensors",
+)
 
 
 class ArtifactError(Exception):
@@ -66,8 +82,15 @@ def resolve_artifact(model: ModelSpec) -> ModelArtifact:
 
 
 def _preset_artifact(
-    model: ModelSpec, preset: Preset, quantization: str, ref: str, subfolder: str | None, convert: bool,
-    weight_bytes: int, tool_call_parser: str | None,
+    model: ModelSpec,
+    preset: Preset,
+    *,
+    quantization: str,
+    ref: str,
+    subfolder: str | None,
+    convert: bool,
+    weight_bytes: int,
+    tool_call_parser: str | None,
 ) -> ModelArtifact:
     return ModelArtifact(
         engine=model.engine,
@@ -102,12 +125,19 @@ def _from_preset(model: ModelSpec, name: str, preset: Preset) -> ModelArtifact:
             )
         source = vllm.variants[vllm.default_quantization]
         weight = int(preset.parameters * ONNX_CONVERSION_BYTES_PER_PARAMETER[precision])
-        return _preset_artifact(model, preset, precision, source.ref, None, True, weight, None)
+        return _preset_artifact(
+            model,
+            preset,
+            quantization=precision,
+            ref=source.ref,
+            subfolder=None,
+            convert=True,
+            weight_bytes=weight,
+            tool_call_parser=None,
+        )
     if support is None:
         engines = ", ".join(sorted(e.value for e in preset.engines))
-        raise ArtifactError(
-            Problem(("engine",), f"preset {name} has no {model.engine.value} build; it has {engines}")
-        )
+        raise ArtifactError(Problem(("engine",), f"preset {name} has no {model.engine.value} build; it has {engines}"))
     quantization = model.quantization or support.default_quantization
     variant = support.variants.get(quantization)
     if variant is None:
@@ -122,8 +152,14 @@ def _from_preset(model: ModelSpec, name: str, preset: Preset) -> ModelArtifact:
         needs = "a GPU (gpu: true)" if variant.gpu else "a CPU (gpu: false)"
         raise ArtifactError(Problem(("quantization",), f"{quantization!r} is a build for {needs}"))
     return _preset_artifact(
-        model, preset, quantization, variant.ref, variant.subfolder, False, variant.weight_bytes,
-        support.tool_call_parser,
+        model,
+        preset,
+        quantization=quantization,
+        ref=variant.ref,
+        subfolder=variant.subfolder,
+        convert=False,
+        weight_bytes=variant.weight_bytes,
+        tool_call_parser=support.tool_call_parser,
     )
 
 
@@ -139,12 +175,17 @@ def _from_source(model: ModelSpec) -> ModelArtifact:
         if model.quantization is not None and model.quantization not in VLLM_QUANTIZATION_METHODS:
             choices = ", ".join(VLLM_QUANTIZATION_METHODS)
             raise ArtifactError(
-                Problem(("quantization",), f"{model.quantization!r} is not a vLLM quantization; choose one of {choices}")
+                Problem(
+                    ("quantization",),
+                    f"{model.quantization!r} is not a vLLM quantization; choose one of {choices}",
+                )
             )
     elif model.engine is Engine.OLLAMA:
         ref, key = source.ollama, "ollama"
         if model.quantization is not None:
-            raise ArtifactError(Problem(("quantization",), "for a custom Ollama model the tag decides the quantization"))
+            raise ArtifactError(
+                Problem(("quantization",), "for a custom Ollama model the tag decides the quantization")
+            )
     else:
         ref, key, subfolder = source.onnx, "onnx", source.onnx_subfolder
         if ref is None and source.huggingface is not None:
@@ -179,5 +220,6 @@ def size_model(model: ModelSpec, artifact: ModelArtifact | None = None) -> Sizin
             concurrency=model.concurrency,
             architecture=artifact.architecture,
             gpu=model.gpu_count > 0,
+            quantization=artifact.quantization,
         )
     )

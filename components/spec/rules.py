@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.catalog import Engine, load_catalog
-from components.spec.errors import Problem, RuleViolations
-from components.spec.resolve import ArtifactError, resolve_artifact
+from components.spec.errors import Problem, RuleViolationError
+from components.spec.resolve import ArtifactError, resolve_artifact, size_model
 
 if TYPE_CHECKING:
     from components.spec.models import DeploymentSpec, ModelSpec
@@ -26,7 +26,7 @@ ENGINE_SECTIONS: dict[str, Engine] = {
 
 
 def check_rules(spec: DeploymentSpec) -> None:
-    """Raise :class:`RuleViolations` listing every broken rule; return quietly otherwise."""
+    """Raise :class:`RuleViolationError` listing every broken rule; return quietly otherwise."""
     problems: list[Problem] = []
     problems += _unique_names(spec)
     for index, model in enumerate(spec.models):
@@ -34,7 +34,7 @@ def check_rules(spec: DeploymentSpec) -> None:
     problems += _target_sections(spec)
     problems += _secret_references(spec)
     if problems:
-        raise RuleViolations(problems)
+        raise RuleViolationError(problems)
 
 
 def _unique_names(spec: DeploymentSpec) -> list[Problem]:
@@ -77,15 +77,24 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
             )
         )
     problems += _gpu_rules(model)
-    problems += _scaling_rules(model)
-    if model.engine is Engine.VLLM and model.vllm is not None and model.vllm.tool_calling:
-        if (model.vllm.tool_call_parser or artifact.tool_call_parser) is None:
-            problems.append(
-                Problem(
-                    ("vllm", "toolCallParser"),
-                    "tool calling needs a parser and the model has none in the catalog; set toolCallParser",
-                )
+    if model.gpu_count > 0 and not size_model(model, artifact).fits:
+        needed = size_model(model, artifact).total_bytes / 1024**3
+        problems.append(
+            Problem(
+                ("gpu",),
+                f"needs {needed:.1f} GiB, more than one GPU of the sizing table holds; lower "
+                "maxContextTokens or concurrency, or choose a smaller quantization",
             )
+        )
+    problems += _scaling_rules(model)
+    wants_tools = model.engine is Engine.VLLM and model.vllm is not None and model.vllm.tool_calling
+    if wants_tools and model.vllm is not None and (model.vllm.tool_call_parser or artifact.tool_call_parser) is None:
+        problems.append(
+            Problem(
+                ("vllm", "toolCallParser"),
+                "tool calling needs a parser and the model has none in the catalog; set toolCallParser",
+            )
+        )
     if artifact.gated and artifact.downloads_from_huggingface and "hfToken" not in spec.secrets:
         problems.append(
             Problem(
@@ -147,9 +156,9 @@ def _target_sections(spec: DeploymentSpec) -> list[Problem]:
                     f"only applies to target {' or '.join(sorted(targets))}, not {spec.target.value}",
                 )
             )
-    if spec.target.value == "kubernetes" and spec.kubernetes is not None:
-        if spec.kubernetes.kubeconfig is not None and spec.kubernetes.stack_reference is not None:
-            problems.append(Problem(("kubernetes", "stackReference"), "set either kubeconfig or stackReference"))
+    k8s = spec.kubernetes
+    if k8s is not None and k8s.kubeconfig is not None and k8s.stack_reference is not None:
+        problems.append(Problem(("kubernetes", "stackReference"), "set either kubeconfig or stackReference"))
     return problems
 
 
@@ -164,10 +173,11 @@ def _secret_references(spec: DeploymentSpec) -> list[Problem]:
                 )
         if receiver.type in ("webhook", "slack", "teams") and receiver.url_secret is None:
             problems.append(
-                Problem(("alerting", "receivers", index, "urlSecret"), f"a {receiver.type} receiver needs urlSecret")
+                Problem(
+                    ("alerting", "receivers", index, "urlSecret"),
+                    f"a {receiver.type} receiver needs urlSecret",
+                )
             )
         if receiver.type == "email" and (receiver.to is None or receiver.smarthost is None):
-            problems.append(
-                Problem(("alerting", "receivers", index), "an email receiver needs to and smarthost")
-            )
+            problems.append(Problem(("alerting", "receivers", index), "an email receiver needs to and smarthost"))
     return problems

@@ -12,8 +12,13 @@ from components.spec import DeploymentSpec, SpecError, parse_config
 BASE_MODEL: dict[str, Any] = {"name": "chat", "engine": "ollama", "preset": "qwen3-0.6b"}
 
 
-def config(models: list[dict[str, Any]] | None = None, **keys: Any) -> dict[str, str]:
-    values: dict[str, Any] = {"target": "docker", "environment": "dev", "models": models or [BASE_MODEL], **keys}
+def config(models: list[dict[str, Any]] | None = None, /, **keys: Any) -> dict[str, str]:
+    values: dict[str, Any] = {
+        "target": "docker",
+        "environment": "dev",
+        "models": models or [BASE_MODEL],
+        **keys,
+    }
     return {f"slm-deploy:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
 
 
@@ -226,8 +231,17 @@ def test_receiver_secret_must_exist() -> None:
 
 
 def test_gated_model_on_huggingface_needs_a_token() -> None:
-    gated = {"name": "g", "engine": "onnx", "source": {"huggingface": "google/x", "parameters": 1,
-             "contextLength": 2048, "weightBytes": 10, "gated": True}}
+    gated = {
+        "name": "g",
+        "engine": "onnx",
+        "source": {
+            "huggingface": "google/x",
+            "parameters": 1,
+            "contextLength": 2048,
+            "weightBytes": 10,
+            "gated": True,
+        },
+    }
     assert problems(config([gated])) == [
         "slm-deploy:models[0].source: the Hugging Face repository is gated: add secrets.hfToken (pulumi config "
         "set --secret --path 'secrets.hfToken' <token>)"
