@@ -13,3 +13,6 @@ except SpecError as error:
     raise pulumi.RunError(f"invalid stack configuration:\n{error}") from None
 
 deployment = Deployment(pulumi.get_stack(), spec)
+pulumi.export("endpoints", deployment.endpoints)
+pulumi.export("servedModelNames", deployment.served_model_names)
+pulumi.export("apiKeys", deployment.api_keys)

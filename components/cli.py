@@ -31,6 +31,10 @@ class UsageError(Exception):
     """Bad invocation or configuration: printed as one line, exit status 2."""
 
 
+class ProgramError(Exception):
+    """The Pulumi program raised: printed as one line (``--debug`` shows the traceback), exit 1."""
+
+
 @dataclass(frozen=True)
 class Project:
     """The repository the command works on: Pulumi.yaml, the program and the stack files."""
@@ -80,7 +84,10 @@ def render_stack(project: Project, stack: str, out_dir: Path) -> dict[str, str]:
     from components.render.writer import RenderDirectoryError
 
     stack_file, spec = load_stack(project, stack)
-    recording = run_program(project.program, stack_file.config, stack_file.secret_keys, stack=stack)
+    try:
+        recording = run_program(project.program, stack_file.config, stack_file.secret_keys, stack=stack)
+    except Exception as exc:  # the program's own failure, reported as one line
+        raise ProgramError(f"the program failed for stack {stack}: {type(exc).__name__}: {exc}") from exc
     files = render_files(recording, spec)
     try:
         write_render(files, out_dir)
@@ -128,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="slm-deploy",
         description="Small Language Models on Docker, Kubernetes and AKS, from one stack file.",
     )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of program failures")
     sub = parser.add_subparsers(dest="command", required=True)
 
     render = sub.add_parser("render", help="run the program offline and write what `pulumi up` would apply")
@@ -154,6 +162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         _err(str(exc))
         return EXIT_USAGE
+    except ProgramError as exc:
+        if args.debug:
+            raise
+        _err(str(exc))
+        return EXIT_FINDINGS
 
 
 if __name__ == "__main__":

@@ -4,13 +4,40 @@ from __future__ import annotations
 
 import pulumi
 
+from components.engines import build_plans
+from components.secrets import StackSecrets
 from components.spec import DeploymentSpec
+from components.targets import create_target
 
 
 class Deployment(pulumi.ComponentResource):
-    """Everything a :class:`DeploymentSpec` asks for, as Pulumi resources."""
+    """Everything a :class:`DeploymentSpec` asks for, as Pulumi resources.
+
+    Platform teams can use it as a library: build a spec with ``components.spec.parse_config``
+    (or the models directly) and create ``Deployment(name, spec)`` in their own program.
+    """
+
+    endpoints: pulumi.Output[dict[str, str]]
+    """OpenAI base URL per model."""
+    served_model_names: pulumi.Output[dict[str, str]]
+    """The ``model`` value clients send, per model."""
+    api_keys: pulumi.Output[dict[str, str | None]]
+    """API key per model (a secret); None where the engine has no authentication (Ollama)."""
 
     def __init__(self, name: str, spec: DeploymentSpec, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slm-deploy:index:Deployment", name, None, opts)
         self.spec = spec
-        self.register_outputs({})
+        self.plans = build_plans(spec)
+        needed = set().union(*(plan.secrets for plan in self.plans))
+        self.secrets = StackSecrets(name, spec, needed, opts=pulumi.ResourceOptions(parent=self))
+        target = create_target(name, spec, self.plans, self.secrets, pulumi.ResourceOptions(parent=self))
+
+        self.endpoints = pulumi.Output.from_input({p.model: p.base_url for p in target.published})
+        self.served_model_names = pulumi.Output.from_input({plan.model: plan.model for plan in self.plans})
+        keys: dict[str, pulumi.Input[str | None]] = {
+            plan.model: self.secrets.value(plan.api_key_secret) if plan.api_key_secret else None for plan in self.plans
+        }
+        self.api_keys = pulumi.Output.secret(pulumi.Output.all(**keys))
+        self.register_outputs(
+            {"endpoints": self.endpoints, "servedModelNames": self.served_model_names, "apiKeys": self.api_keys}
+        )

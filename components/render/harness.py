@@ -11,6 +11,7 @@ URNs raise.
 from __future__ import annotations
 
 import asyncio
+import logging
 import runpy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ from pulumi.runtime import settings
 from components.render.recorder import MASK, RecordedResource, RecordingMocks, RecordingMonitor
 
 PROJECT = "slm-deploy"
+#: The mock engine logs what the program logs; failures surface as exceptions instead.
+_QUIET_LOGGER = logging.getLogger("slm-deploy.render.engine")
+_QUIET_LOGGER.propagate = False
+_QUIET_LOGGER.addHandler(logging.NullHandler())
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -74,6 +79,9 @@ def run_program(
     A callable may return an Output; it is awaited, so assertions inside ``apply`` count.
     """
     loop = asyncio.new_event_loop()
+    # A failing program leaves futures whose exception was already raised here; do not let
+    # asyncio print each of them again when they are collected.
+    loop.set_exception_handler(lambda _loop, _context: None)
     asyncio.set_event_loop(loop)
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
@@ -82,7 +90,9 @@ def run_program(
     try:
         settings.reset_options(project=PROJECT, stack=stack, preview=False)
         pulumi.runtime.set_all_config(dict(config), list(secret_keys))
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+        pulumi.runtime.set_mocks(
+            mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, logger=_QUIET_LOGGER
+        )
 
         def body() -> Any:
             if isinstance(program, Path):

@@ -7,13 +7,14 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from components.render.docker_files import docker_files
 from components.render.harness import Recording
 from components.render.summary import summary_markdown
 from components.spec import DeploymentSpec
 
 #: Functions that add files for one kind of resource (``docker/``, ``kubernetes/``, ...).
 Extractor = Callable[[Recording, DeploymentSpec], dict[str, str]]
-EXTRACTORS: list[Extractor] = []
+EXTRACTORS: list[Extractor] = [docker_files]
 
 
 class RenderDirectoryError(Exception):

@@ -77,6 +77,7 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
             )
         )
     problems += _gpu_rules(model)
+    problems += _modelfile_rules(model)
     if model.gpu_count > 0 and not size_model(model, artifact).fits:
         needed = size_model(model, artifact).total_bytes / 1024**3
         problems.append(
@@ -104,6 +105,18 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
             )
         )
     return problems
+
+
+def _modelfile_rules(model: ModelSpec) -> list[Problem]:
+    """SYSTEM and TEMPLATE are written between triple quotes, which they must not contain."""
+    if model.modelfile is None:
+        return []
+    fields = {"system": model.modelfile.system, "template": model.modelfile.template}
+    return [
+        Problem(("modelfile", key), 'must not contain """ (it ends the Modelfile block)')
+        for key, text in fields.items()
+        if text is not None and '"""' in text
+    ]
 
 
 def _gpu_rules(model: ModelSpec) -> list[Problem]:

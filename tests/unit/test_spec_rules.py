@@ -275,3 +275,10 @@ def test_missing_target_is_reported() -> None:
 def test_all_problems_are_reported_together() -> None:
     found = problems(config([model(quantization="awq"), model(name="b", engine="vllm")]))
     assert len(found) == 2
+
+
+def test_modelfile_text_cannot_close_its_triple_quotes() -> None:
+    assert problems(config([model(modelfile={"system": 'say """ hi'})])) == [
+        'slm-deploy:models[0].modelfile.system: must not contain """ (it ends the Modelfile block)'
+    ]
+    accepted(config([model(modelfile={"system": 'say "hi"'})]))

@@ -1,0 +1,192 @@
+"""vLLM: the OpenAI-compatible server for GPUs (and its separate CPU build).
+
+Facts (../shared/research/observability-security.md §1, seed-module03.md §8): port 8000,
+``/health`` for probes, native ``/metrics`` with ``vllm:`` names; ``--api-key`` (here
+``VLLM_API_KEY``, read from the secret file by a shell wrapper so the key is neither an
+argument nor a plain environment variable) protects only the ``/v1`` routes; the CUDA image
+needs a GPU; non-root with a read-only root filesystem needs writable HOME, compile caches,
+``/tmp`` and a RAM-backed ``/dev/shm``; ``--enable-auto-tool-choice`` needs
+``--tool-call-parser``; a quantization flag only for checkpoints that carry it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from components.catalog.sizing import GIB
+from components.engines.common import (
+    HUGGING_FACE_HOSTS,
+    TMP,
+    cache_size_bytes,
+    fetch_resources,
+    hf_token_files,
+    image_for,
+    python_http_check,
+    resources_for,
+)
+from components.plan import (
+    COMPONENT_MODEL_SERVER,
+    CacheMount,
+    Container,
+    FetchStep,
+    Image,
+    Metrics,
+    Port,
+    Probes,
+    SecretFile,
+    ServingPlan,
+    WritablePath,
+    download_budget_seconds,
+    model_labels,
+    startup_budget_seconds,
+)
+from components.spec import DeploymentSpec, ModelArtifact, ModelSpec, resolve_artifact, size_model
+from components.spec.models import VllmOptions
+
+GPU_IMAGE = Image("vllm/vllm-openai", "v0.11.0")
+CPU_IMAGE = Image("public.ecr.aws/q9t5s3a7/vllm-cpu-release-repo", "v0.10.2")
+PORT = 8000
+HOME = "/home/vllm"
+HF_HOME = "/models/hf"
+COMPILE_CACHE = "/cache"
+API_KEY_FILE = SecretFile("apiKey", "/run/secrets/api-key")
+#: Quantizations that are a ``--quantization`` method; bf16/fp16 checkpoints need none.
+QUANTIZATION_FLAGS = {"awq": "awq", "gptq": "gptq", "fp8": "fp8"}
+GPU_WARMUP_SECONDS = 180
+CPU_WARMUP_SECONDS = 120
+
+#: Runs ``vllm serve`` with the API key read from its secret file.
+SERVE_WRAPPER = f'VLLM_API_KEY="$(cat {API_KEY_FILE.path})" exec vllm serve "$@"'
+
+
+def serve_args(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, spec: DeploymentSpec) -> list[str]:
+    """``vllm serve`` arguments, from the spec and the catalog sizing."""
+    sizing = size_model(model, artifact)
+    args = [
+        artifact.ref,
+        "--served-model-name",
+        model.name,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(PORT),
+        "--max-model-len",
+        str(sizing.max_model_len),
+        "--max-num-seqs",
+        str(model.concurrency),
+        "--dtype",
+        _dtype(options, sizing.gpu_class.supports_bf16 if sizing.gpu_class else True),
+    ]
+    if not options.cpu_image:
+        utilization = options.gpu_memory_utilization or sizing.gpu_memory_utilization or 0.9
+        args += ["--gpu-memory-utilization", f"{utilization:.2f}"]
+        if model.gpu_count > 1:
+            args += ["--tensor-parallel-size", str(model.gpu_count)]
+    flag = QUANTIZATION_FLAGS.get(artifact.quantization or "")
+    if model.source is not None and artifact.quantization:
+        flag = artifact.quantization  # custom checkpoints name their vLLM method directly
+    if flag:
+        args += ["--quantization", flag]
+    if options.tool_calling:
+        parser = options.tool_call_parser or artifact.tool_call_parser
+        assert parser is not None, "spec rules guarantee a parser when tool calling is on"
+        args += ["--enable-auto-tool-choice", "--tool-call-parser", parser]
+    return args + list(options.extra_args)
+
+
+def _dtype(options: VllmOptions, gpu_has_bf16: bool) -> str:
+    """bfloat16 checkpoints run as float16 on GPUs without bfloat16 (T4)."""
+    if options.dtype == "auto" and not options.cpu_image and not gpu_has_bf16:
+        return "float16"
+    return options.dtype
+
+
+def _env(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions) -> dict[str, str]:
+    env = {
+        "HOME": HOME,
+        "HF_HOME": HF_HOME,
+        "HF_HUB_OFFLINE": "1",  # the fetch step downloaded the weights; never fetch at start
+        "VLLM_CACHE_ROOT": f"{COMPILE_CACHE}/vllm",
+        "TRITON_CACHE_DIR": f"{COMPILE_CACHE}/triton",
+        "TORCHINDUCTOR_CACHE_DIR": f"{COMPILE_CACHE}/inductor",
+        "XDG_CACHE_HOME": f"{COMPILE_CACHE}/xdg",
+        "XDG_CONFIG_HOME": f"{COMPILE_CACHE}/config",
+        "VLLM_NO_USAGE_STATS": "1",
+        "DO_NOT_TRACK": "1",
+    }
+    if options.cpu_image:
+        sizing = size_model(model, artifact)
+        env["VLLM_CPU_KVCACHE_SPACE"] = str(max(1, math.ceil(sizing.kv_cache_bytes / GIB)))
+    return env
+
+
+def fetch_script(artifact: ModelArtifact) -> str:
+    """Download the checkpoint into the Hugging Face cache the server reads offline."""
+    return (
+        "from huggingface_hub import snapshot_download; "
+        f"snapshot_download({artifact.ref!r}, ignore_patterns=['original/*', '*.pth'])"
+    )
+
+
+def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
+    artifact = resolve_artifact(model)
+    sizing = size_model(model, artifact)
+    options = model.vllm or VllmOptions()
+    image = image_for(model, CPU_IMAGE if options.cpu_image else GPU_IMAGE)
+    health = python_http_check(PORT, "/health")
+    warmup = CPU_WARMUP_SECONDS if options.cpu_image else GPU_WARMUP_SECONDS
+    probes = Probes(
+        startup=health,
+        readiness=health,
+        liveness=health,
+        startup_budget_seconds=startup_budget_seconds(artifact.weight_bytes, warmup),
+    )
+    writable = (
+        TMP,
+        WritablePath(HOME, "HOME", size_bytes=256 * 1024**2),
+        WritablePath(COMPILE_CACHE, "torch.compile, Triton and vLLM caches", size_bytes=4 * GIB),
+        WritablePath("/dev/shm", "shared memory between vLLM processes", size_bytes=2 * GIB, memory=True),
+    )
+    server = Container(
+        name="server",
+        image=image,
+        image_tag=image.ref,
+        command=("/bin/sh", "-c", SERVE_WRAPPER, "vllm-serve"),
+        args=tuple(serve_args(model, artifact, options, spec)),
+        env=_env(model, artifact, options),
+        ports=(Port("http", PORT),),
+        probes=probes,
+        writable_paths=writable,
+        cache=CacheMount("/models", read_only=True),
+        secret_files=(API_KEY_FILE,),
+        resources=resources_for(model, sizing, cpu_bound=options.cpu_image),
+        run_as_user=10001,
+        run_as_group=0,  # vLLM's images support arbitrary UIDs in group 0
+    )
+    fetch = Container(
+        name="fetch",
+        image=image,
+        image_tag=image.ref,
+        command=("python3", "-c", fetch_script(artifact)),
+        env={"HOME": HOME, "HF_HOME": HF_HOME, "HF_HUB_DISABLE_TELEMETRY": "1"}
+        | ({"HF_TOKEN_PATH": "/run/secrets/hf-token"} if hf_token_files(spec) else {}),
+        writable_paths=(TMP, WritablePath(HOME, "HOME", size_bytes=64 * 1024**2)),
+        cache=CacheMount("/models", read_only=False),
+        secret_files=hf_token_files(spec),
+        resources=fetch_resources(),
+        run_as_user=10001,
+        run_as_group=0,
+    )
+    return ServingPlan(
+        model=model.name,
+        engine=model.engine.value,
+        server=server,
+        fetch=FetchStep(fetch, download_budget_seconds(artifact.weight_bytes), HUGGING_FACE_HOSTS),
+        cache_size_bytes=cache_size_bytes(model, artifact),
+        replicas=model.replicas,
+        uses_gpu=model.gpu_count > 0,
+        metrics=Metrics(port=PORT, path="/metrics", prefix="vllm:", health_path="/health"),
+        api_port=PORT,
+        api_key_secret=API_KEY_FILE.secret,
+        labels=model_labels(model.name, model.engine.value, COMPONENT_MODEL_SERVER),
+    )

@@ -1,0 +1,279 @@
+"""The local target: serving plans as containers on one Docker engine (pulumi-docker).
+
+Per stack one network; per model a named cache volume that survives ``pulumi up`` re-runs, a
+one-shot fetch container that fills it, and the server container, which starts after the
+fetch finished. Every container runs as a non-root user with a read-only root filesystem,
+tmpfs for exactly the plan's writable paths, all capabilities dropped and no-new-privileges.
+Ports are published on 127.0.0.1 unless the stack sets ``docker.bindAddress``. Secrets arrive
+as uploaded files; config files (a Modelfile) as uploads of plain text.
+
+The target knows nothing about engines: it reads plans.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import PurePosixPath
+from typing import Any
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_docker_build as docker_build
+
+from components.plan import (
+    LABEL_COMPONENT,
+    LABEL_EXPOSE_PORTS,
+    LABEL_PART_OF,
+    Check,
+    Container,
+    Image,
+    LocalBuild,
+    ServingPlan,
+)
+from components.secrets import StackSecrets
+from components.spec import DeploymentSpec
+from components.spec.models import DockerSettings
+from components.targets.base import PublishedModel
+
+MIB = 1024**2
+
+
+def host_port(settings: DockerSettings, index: int) -> int:
+    return settings.base_port + index
+
+
+def healthcheck(check: Check, budget_seconds: int, period_seconds: int) -> docker.ContainerHealthcheckArgs:
+    """Docker runs the plan's in-container command (never curl); the start period is the budget."""
+    return docker.ContainerHealthcheckArgs(
+        tests=["CMD", *check.command],
+        interval=f"{period_seconds}s",
+        timeout="5s",
+        retries=3,
+        start_period=f"{budget_seconds}s",
+    )
+
+
+def tmpfs_for(container: Container) -> dict[str, str]:
+    """tmpfs mounts for the writable paths; /dev/shm is Docker's shm_size instead."""
+    return {
+        # exec stays allowed: Triton and torch.compile load the kernels they build from these paths
+        w.path: f"rw,nosuid,nodev,size={max(1, w.size_bytes // MIB)}m,uid={container.run_as_user}"
+        for w in container.writable_paths
+        if w.path != "/dev/shm"
+    }
+
+
+def shm_size_mb(container: Container) -> int | None:
+    shm = [w for w in container.writable_paths if w.path == "/dev/shm"]
+    return max(1, shm[0].size_bytes // MIB) if shm else None
+
+
+def labels_for(values: dict[str, str]) -> list[docker.ContainerLabelArgs]:
+    return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(values.items())]
+
+
+def envs_for(container: Container) -> list[str]:
+    return [f"{k}={v}" for k, v in sorted(container.env.items())]
+
+
+class DockerTarget(pulumi.ComponentResource):
+    """All model servers of a stack on the local Docker engine."""
+
+    published: list[PublishedModel]
+    """How clients reach each model."""
+
+    def __init__(
+        self,
+        name: str,
+        spec: DeploymentSpec,
+        plans: Sequence[ServingPlan],
+        secrets: StackSecrets,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("slm-deploy:targets:Docker", name, None, opts)
+        self._stack = name
+        self._settings = spec.docker or DockerSettings()
+        self._secrets = secrets
+        self._provider = docker.Provider(
+            f"{name}-docker",
+            host=self._settings.host,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._images: dict[str, pulumi.Resource] = {}
+        self.network = docker.Network(
+            f"{name}-net",
+            name=f"slm-{name}",
+            driver="bridge",
+            labels=[docker.NetworkLabelArgs(label="app.kubernetes.io/part-of", value="slm-deploy")],
+            opts=self._child(),
+        )
+        self.published = [self._model(plan, index) for index, plan in enumerate(plans)]
+        self.register_outputs({"network": self.network.name})
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _child(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))
+
+    def _image(self, container: Container) -> tuple[str, list[pulumi.Resource]]:
+        """The image reference to run, and the resource that provides it (pull or build)."""
+        key = container.image_ref
+        if key not in self._images:
+            resource_name = f"{self._stack}-image-{re.sub(r'[^a-z0-9]+', '-', key.lower()).strip('-')}"
+            if isinstance(container.image, LocalBuild):
+                build = container.image
+                self._images[key] = docker_build.Image(
+                    resource_name,
+                    tags=[container.image_tag],
+                    # Relative to the project root, where Pulumi runs the program.
+                    context=docker_build.BuildContextArgs(location=build.context),
+                    dockerfile=docker_build.DockerfileArgs(
+                        location=str(PurePosixPath(build.context) / build.dockerfile)
+                    ),
+                    target=build.target,
+                    build_args=build.build_args or None,
+                    push=False,
+                    load=True,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            else:
+                assert isinstance(container.image, Image)
+                self._images[key] = docker.RemoteImage(
+                    resource_name, name=container.image.ref, keep_locally=True, opts=self._child()
+                )
+        return key, [self._images[key]]
+
+    def _uploads(self, container: Container) -> list[docker.ContainerUploadArgs]:
+        uploads = [
+            docker.ContainerUploadArgs(file=s.path, content=self._secrets.value(s.secret), permissions="0440")
+            for s in container.secret_files
+        ]
+        uploads += [docker.ContainerUploadArgs(file=f.path, content=f.content) for f in container.config_files]
+        return uploads
+
+    def _hardened(self, container: Container) -> dict[str, Any]:
+        """Arguments every container gets: non-root, read-only, no capabilities, no escalation."""
+        resources = container.resources
+        args: dict[str, Any] = {
+            "user": f"{container.run_as_user}:{container.run_as_group}",
+            "read_only": True,
+            "tmpfs": tmpfs_for(container),
+            "shm_size": shm_size_mb(container),
+            "capabilities": docker.ContainerCapabilitiesArgs(drops=["ALL"]),
+            "security_opts": ["no-new-privileges:true"],
+            "envs": envs_for(container),
+            "log_driver": "json-file",
+            "log_opts": {"max-size": "20m", "max-file": "3"},
+        }
+        if resources is not None:
+            args["memory"] = math.ceil(resources.memory_limit_bytes / MIB)
+            args["memory_reservation"] = math.ceil(resources.memory_request_bytes / MIB)
+            args["cpus"] = f"{resources.cpu_limit_millis / 1000:g}"
+            if resources.gpu_count:
+                args["device_requests"] = [
+                    docker.ContainerDeviceRequestArgs(driver="nvidia", count=resources.gpu_count, capabilities=["gpu"])
+                ]
+        return args
+
+    def _prepare_volume(
+        self,
+        prefix: str,
+        cache: docker.Volume,
+        fetch: Container,
+        image: str,
+        deps: Sequence[pulumi.Resource],
+    ) -> docker.Container:
+        """Make the new cache volume writable for the non-root fetch step, without root.
+
+        Docker creates named volumes owned by root. Mounting the empty volume over the image's
+        /var/tmp makes Docker copy that directory's mode (1777, sticky) to the volume, so the
+        fetch step's user can write, and only the file owner can delete. Nothing runs as root.
+        """
+        return docker.Container(
+            f"{prefix}-prepare",
+            name=f"slm-{prefix}-prepare",
+            image=image,
+            entrypoints=["true"],
+            volumes=[docker.ContainerVolumeArgs(volume_name=cache.name, container_path="/var/tmp")],
+            labels=labels_for({LABEL_COMPONENT: "volume-prepare", LABEL_PART_OF: "slm-deploy"}),
+            must_run=False,
+            attach=True,
+            restart="no",
+            **self._hardened(replace(fetch, env={}, writable_paths=())),
+            opts=self._child(deps),
+        )
+
+    # -- one model -----------------------------------------------------------------------
+
+    def _model(self, plan: ServingPlan, index: int) -> PublishedModel:
+        prefix = f"{self._stack}-{plan.model}"
+        container_name = f"slm-{prefix}"
+        cache = docker.Volume(
+            f"{prefix}-cache",
+            name=f"{container_name}-cache",
+            labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(plan.labels.items())],
+            opts=self._child(),
+        )
+        network = [docker.ContainerNetworksAdvancedArgs(name=self.network.name)]
+
+        fetch = plan.fetch.container
+        fetch_image, fetch_deps = self._image(fetch)
+        assert fetch.command is not None and fetch.cache is not None
+        prepare = self._prepare_volume(prefix, cache, fetch, fetch_image, fetch_deps)
+        fetch_container = docker.Container(
+            f"{prefix}-fetch",
+            name=f"{container_name}-fetch",
+            image=fetch_image,
+            entrypoints=["timeout", str(plan.fetch.timeout_seconds), *fetch.command],
+            volumes=[
+                docker.ContainerVolumeArgs(volume_name=cache.name, container_path=fetch.cache.path, read_only=False)
+            ],
+            uploads=self._uploads(fetch),
+            networks_advanced=network,
+            labels=labels_for(plan.fetch_labels),
+            must_run=False,
+            attach=True,
+            logs=True,
+            restart="no",
+            **self._hardened(fetch),
+            opts=self._child([*fetch_deps, prepare]),
+        )
+
+        server = plan.server
+        server_image, server_deps = self._image(server)
+        assert server.probes is not None and server.cache is not None
+        bind = self._settings.bind_address
+        labels = dict(plan.labels)
+        if bind != "127.0.0.1":
+            labels[LABEL_EXPOSE_PORTS] = "true"
+        port = host_port(self._settings, index)
+        docker.Container(
+            f"{prefix}-server",
+            name=container_name,
+            image=server_image,
+            entrypoints=list(server.command) if server.command else None,
+            command=list(server.args) or None,
+            ports=[docker.ContainerPortArgs(internal=plan.api_port, external=port, ip=bind)],
+            healthcheck=healthcheck(
+                server.probes.readiness, server.probes.startup_budget_seconds, server.probes.period_seconds
+            ),
+            wait=True,
+            wait_timeout=server.probes.startup_budget_seconds + 60,
+            restart="unless-stopped",
+            volumes=[
+                docker.ContainerVolumeArgs(volume_name=cache.name, container_path=server.cache.path, read_only=True)
+            ],
+            uploads=self._uploads(server),
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[plan.model])],
+            labels=labels_for(labels),
+            **self._hardened(server),
+            opts=self._child([*server_deps, fetch_container]),
+        )
+        return PublishedModel(
+            model=plan.model,
+            base_url=f"http://{'127.0.0.1' if bind == '0.0.0.0' else bind}:{port}{plan.openai_base_path}",
+            internal_url=f"http://{plan.model}:{plan.api_port}{plan.openai_base_path}",
+        )
