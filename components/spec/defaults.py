@@ -1,7 +1,8 @@
 """Environment-driven defaults, applied in this one place.
 
 ``environment`` (dev, preview, staging, prod) decides what a stack gets when it does not say:
-replica counts, context windows, Prometheus retention, alert thresholds and severities. They
+replica counts, context windows, Prometheus retention, alert thresholds and severities, and
+for AKS the control plane tier, upgrade channel, sign-in and Key Vault purge protection. They
 are merged into the raw configuration before validation, so an explicit value always wins
 and a parsed :class:`~components.spec.models.DeploymentSpec` is complete.
 """
@@ -21,6 +22,8 @@ class EnvironmentDefaults:
     retention: str
     severities: dict[str, str]
     thresholds: dict[str, Any] = field(default_factory=dict)
+    aks: dict[str, Any] = field(default_factory=dict)
+    """Defaults of the ``aks`` section (target aks only)."""
 
 
 def _thresholds(*, ttft: float, itl: float, errors: float, queue: float, kv: float, page_for: str) -> dict[str, Any]:
@@ -37,6 +40,23 @@ def _thresholds(*, ttft: float, itl: float, errors: float, queue: float, kv: flo
     }
 
 
+#: AKS outside prod: free control plane, static credentials for quick access, a vault that can be purged.
+_AKS_NONPROD = {
+    "skuTier": "Free",
+    "upgradeChannel": "patch",
+    "localAccounts": True,
+    "azureRbac": False,
+    "keyVaultPurgeProtection": False,
+}
+#: AKS in prod: SLA-backed control plane, Entra ID sign-in with Azure RBAC only, purge protection.
+_AKS_PROD = {
+    "skuTier": "Standard",
+    "upgradeChannel": "stable",
+    "localAccounts": False,
+    "azureRbac": True,
+    "keyVaultPurgeProtection": True,
+}
+
 #: Dev and preview stacks run on laptops and CPUs: looser latency thresholds, no paging.
 ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
     "dev": EnvironmentDefaults(
@@ -45,6 +65,7 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         retention="2d",
         severities={"page": "warning", "ticket": "info"},
         thresholds=_thresholds(ttft=10, itl=0.5, errors=0.10, queue=20, kv=0.95, page_for="10m"),
+        aks=_AKS_NONPROD,
     ),
     "preview": EnvironmentDefaults(
         replicas=1,
@@ -52,6 +73,7 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         retention="1d",
         severities={"page": "warning", "ticket": "info"},
         thresholds=_thresholds(ttft=10, itl=0.5, errors=0.10, queue=20, kv=0.95, page_for="10m"),
+        aks=_AKS_NONPROD,
     ),
     "staging": EnvironmentDefaults(
         replicas=1,
@@ -59,6 +81,7 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         retention="7d",
         severities={"page": "warning", "ticket": "warning"},
         thresholds=_thresholds(ttft=3, itl=0.2, errors=0.05, queue=10, kv=0.90, page_for="5m"),
+        aks=_AKS_NONPROD,
     ),
     "prod": EnvironmentDefaults(
         replicas=2,
@@ -66,6 +89,7 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         retention="15d",
         severities={"page": "critical", "ticket": "warning"},
         thresholds=_thresholds(ttft=2, itl=0.1, errors=0.02, queue=10, kv=0.90, page_for="3m"),
+        aks=_AKS_PROD,
     ),
 }
 
@@ -141,4 +165,8 @@ def apply_environment_defaults(data: Any) -> Any:
         else:
             alerting["severities"] = {**env.severities, **alerting["severities"]}
         data["alerting"] = alerting
+
+    aks = data.get("aks", {} if data.get("target") == "aks" else None)
+    if isinstance(aks, dict):
+        data["aks"] = {**env.aks, **aks}
     return data

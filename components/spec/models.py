@@ -8,10 +8,15 @@ in :mod:`components.spec.rules`; environment defaults in :mod:`components.spec.d
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -103,6 +108,91 @@ class Section(BaseModel):
     )
 
 
+# --- Azure names ------------------------------------------------------------------------
+
+#: Azure GPU VM sizes are the N series (NC, ND, NG, NV); everything else has no GPU.
+GPU_VM_SIZE_PREFIX = "Standard_N"
+AzureVmSize = Annotated[
+    str,
+    StringConstraints(pattern=r"^Standard_[A-Za-z0-9_]+$"),
+    Field(description="An Azure VM size such as Standard_D4s_v5 or Standard_NC4as_T4_v3."),
+]
+
+
+def _checked(check: Callable[[str], str | None]) -> AfterValidator:
+    """Validate a name Azure restricts with a message that states the rule, not a regex."""
+
+    def validate(value: str) -> str:
+        problem = check(value)
+        if problem is not None:
+            raise ValueError(f"{value!r} {problem}")
+        return value
+
+    return AfterValidator(validate)
+
+
+def _described(pattern: str, description: str) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "pattern": pattern, "description": description})
+
+
+def _key_vault_name_problem(value: str) -> str | None:
+    # https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftkeyvault
+    if not 3 <= len(value) <= 24:
+        return "is not 3 to 24 characters long (Key Vault names)"
+    if not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]*[a-zA-Z0-9]", value) or "--" in value:
+        return "is not a Key Vault name: letters, digits and single '-', starting with a letter, ending alphanumeric"
+    return None
+
+
+def _registry_name_problem(value: str) -> str | None:
+    # https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftcontainerregistry
+    if not re.fullmatch(r"[a-zA-Z0-9]{5,50}", value):
+        return "is not a registry name: 5 to 50 letters and digits, nothing else"
+    return None
+
+
+def _pool_name_problem(value: str) -> str | None:
+    # https://learn.microsoft.com/azure/aks/create-node-pools#limitations (Linux pools: 1 to 12 characters)
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,11}", value):
+        return "is not a node pool name: 1 to 12 lowercase letters and digits, starting with a letter"
+    return None
+
+
+def _resource_group_problem(value: str) -> str | None:
+    # https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftresources
+    if not re.fullmatch(r"[-\w.()]{1,90}", value, flags=re.ASCII) or value.endswith("."):
+        return "is not a resource group name: 1 to 90 letters, digits, '-', '_', '.', '(', ')', not ending in '.'"
+    return None
+
+
+KeyVaultName = Annotated[
+    str,
+    _checked(_key_vault_name_problem),
+    _described(
+        r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$",
+        "3 to 24 characters: letters, digits and single '-'; starts with a letter, ends alphanumeric.",
+    ),
+]
+RegistryName = Annotated[
+    str, _checked(_registry_name_problem), _described(r"^[a-zA-Z0-9]{5,50}$", "5 to 50 letters and digits.")
+]
+PoolName = Annotated[
+    str,
+    _checked(_pool_name_problem),
+    _described(r"^[a-z][a-z0-9]{0,11}$", "1 to 12 lowercase letters and digits, starting with a letter."),
+]
+ResourceGroupName = Annotated[
+    str,
+    _checked(_resource_group_problem),
+    _described(r"^[-\w.()]{0,89}[-\w()]$", "1 to 90 letters, digits, '-', '_', '.', '(', ')'."),
+]
+AzureRegion = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9]{2,30}$"),
+    Field(description="An Azure region name as the CLI spells it: westeurope, eastus2, swedencentral."),
+]
+
+
 # --- models ----------------------------------------------------------------------------
 
 
@@ -154,7 +244,7 @@ class GpuRequest(Section):
     """GPUs for one replica."""
 
     count: int = Field(default=1, ge=1, le=8)
-    vm_size: str | None = None
+    vm_size: AzureVmSize | None = None
     """Azure VM size for the GPU pool; by default the smallest that fits (catalog sizing)."""
 
 
@@ -392,32 +482,88 @@ class KubernetesSettings(Section):
 
 
 class NodePool(Section):
-    """An AKS node pool."""
+    """An AKS node pool, autoscaled between ``minCount`` and ``maxCount``."""
 
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{0,11}$")]
+    name: PoolName
     """Lowercase letters and digits, starting with a letter, at most 12 characters."""
-    vm_size: str | None = None
+    vm_size: AzureVmSize | None = None
+    """For GPU pools: by default the smallest GPU VM that fits every GPU model (catalog sizing)."""
     min_count: int = Field(default=1, ge=0, le=1000)
     max_count: int = Field(default=3, ge=1, le=1000)
     spot: bool = False
+    """Spot VMs: much cheaper, evicted when Azure needs the capacity (user pools only)."""
+    spot_max_price: float | None = Field(default=None, ge=-1)
+    """US dollars per hour; -1 (the default) pays up to the on-demand price and is never evicted for price."""
+    eviction_policy: Literal["Delete", "Deallocate"] = "Delete"
+    """What happens to evicted spot nodes."""
     zones: list[Literal["1", "2", "3"]] = Field(default_factory=list)
+    """Availability zones the pool spreads over (the region must have them)."""
+    os_disk_size_gb: int | None = Field(default=None, ge=30, le=2048)
+    """OS disk per node; the model cache lives there on GPU nodes, so size it for the weights."""
+
+
+class AksNetwork(Section):
+    """Azure CNI overlay: pods get addresses from ``podCidr``, not from a VNet."""
+
+    policy: Literal["cilium", "calico"] = "cilium"
+    """Network policy engine that enforces the NetworkPolicies (cilium uses the Cilium dataplane)."""
+    pod_cidr: IPv4Network = IPv4Network("10.244.0.0/16")
+    service_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
+    dns_service_ip: IPv4Address = IPv4Address("10.0.0.10")
+    """Inside ``serviceCidr``, not its first address."""
+    outbound_type: Literal["loadBalancer", "managedNATGateway"] = "loadBalancer"
+    authorized_ip_ranges: list[IPv4Network] = Field(default_factory=list)
+    """Who may reach the API server of a public cluster; everyone when empty."""
 
 
 class AksSettings(Section):
-    """The AKS cluster the program provisions."""
+    """The AKS cluster the program provisions, and the Azure resources around it."""
 
-    location: str = "westeurope"
-    kubernetes_version: str | None = None
+    location: AzureRegion = "westeurope"
+    resource_group: ResourceGroupName | None = None
+    """Defaults to ``slm-<stack>``."""
+    kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.[0-9]{2}(\.[0-9]+)?$")] | None = None
+    """``1.33`` or ``1.33.2``; AKS's default version when unset."""
+    sku_tier: Literal["Free", "Standard", "Premium"] = environment_default()
+    """Control plane tier; Standard has the uptime SLA (default in prod)."""
+    upgrade_channel: Literal["none", "patch", "stable", "rapid", "node-image"] = environment_default()
+    """Automatic Kubernetes upgrades (patch outside prod, stable in prod)."""
+    node_os_upgrade_channel: Literal["None", "Unmanaged", "NodeImage", "SecurityPatch"] = "NodeImage"
+    """Automatic node image updates."""
     system_pool: NodePool = Field(
         default_factory=lambda: NodePool(name="system", vm_size="Standard_D4s_v5", min_count=1, max_count=3)
     )
+    """Reserved for critical add-ons (tainted CriticalAddonsOnly); model servers never run here."""
     gpu_pools: list[NodePool] = Field(default_factory=list)
+    gpu_driver: Literal["aks", "operator"] = "aks"
+    """``aks``: AKS installs the NVIDIA driver and the program the device plugin; ``operator``: the NVIDIA
+    GPU Operator installs both."""
+    network: AksNetwork = Field(default_factory=AksNetwork)
     private_cluster: bool = False
+    """API server reachable only from the cluster's VNet (run ``pulumi up`` from inside it, or via a
+    jump host / self-hosted runner)."""
+    local_accounts: bool = environment_default()
+    """Static cluster-admin credentials; off in prod, where sign-in goes through Entra ID."""
+    azure_rbac: bool = environment_default()
+    """Entra ID sign-in with Azure RBAC for Kubernetes authorization (on in prod)."""
+    admin_group_object_ids: list[UUID] = Field(default_factory=list)
+    """Entra ID groups that get cluster-admin."""
     monitoring: Literal["in-cluster", "managed"] = "in-cluster"
-    key_vault_name: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")] | None = None
-    """3 to 24 characters: letters, digits and '-'; starts with a letter."""
-    registry_name: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9]{5,50}$")] | None = None
-    """5 to 50 letters and digits."""
+    """``in-cluster``: kube-prometheus-stack; ``managed``: Azure Monitor managed Prometheus and Managed
+    Grafana."""
+    log_retention_days: int = Field(default=30, ge=30, le=730)
+    """Log Analytics retention for control plane and container logs."""
+    key_vault_name: KeyVaultName | None = None
+    """Globally unique; derived from the stack when unset."""
+    key_vault_purge_protection: bool = environment_default()
+    """A deleted vault cannot be purged before its retention ends (on in prod; cannot be turned off)."""
+    key_vault_retention_days: int = Field(default=90, ge=7, le=90)
+    """Soft-delete retention of the vault and its secrets."""
+    registry_name: RegistryName | None = None
+    """Globally unique; derived from the stack when unset."""
+    registry_sku: Literal["Basic", "Standard", "Premium"] = "Standard"
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Azure tags on every resource that takes them."""
 
 
 # --- the whole stack ---------------------------------------------------------------------

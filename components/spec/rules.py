@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.catalog import Engine, load_catalog
+from components.spec.aks_rules import aks_problems
 from components.spec.errors import Problem, RuleViolationError
 from components.spec.resolve import ArtifactError, resolve_artifact, size_model
 
@@ -33,6 +34,7 @@ def check_rules(spec: DeploymentSpec) -> None:
         problems += [Problem(("models", index, *p.path), p.message) for p in _model_rules(model, spec)]
     problems += _target_sections(spec)
     problems += _secret_references(spec)
+    problems += aks_problems(spec)
     if problems:
         raise RuleViolationError(problems)
 
