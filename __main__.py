@@ -16,3 +16,5 @@ deployment = Deployment(pulumi.get_stack(), spec)
 pulumi.export("endpoints", deployment.endpoints)
 pulumi.export("servedModelNames", deployment.served_model_names)
 pulumi.export("apiKeys", deployment.api_keys)
+for key, value in sorted(deployment.target_outputs.items()):
+    pulumi.export(key, value)

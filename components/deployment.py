@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from components.engines import build_plans
@@ -38,6 +40,8 @@ class Deployment(pulumi.ComponentResource):
             plan.model: self.secrets.value(plan.api_key_secret) if plan.api_key_secret else None for plan in self.plans
         }
         self.api_keys = pulumi.Output.secret(pulumi.Output.all(**keys))
+        #: Exports only some targets have (AKS: kubeconfig, clusterName, ...), by export name.
+        self.target_outputs: dict[str, pulumi.Output[Any]] = dict(getattr(target, "stack_outputs", {}))
         self.register_outputs(
             {"endpoints": self.endpoints, "servedModelNames": self.served_model_names, "apiKeys": self.api_keys}
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.render.azure_placeholders import AZURE_CALL_RESULTS, azure_outputs
+
 COMPUTED_OUTPUTS: dict[str, dict[str, str]] = {
     "random:index/randomPassword:RandomPassword": {"result": "<{name}.result>"},
     "random:index/randomString:RandomString": {"result": "<{name}.result>"},
@@ -25,12 +27,13 @@ SECRET_OUTPUTS: dict[str, set[str]] = {
 }
 
 #: Results of provider functions (invokes) by token.
-CALL_RESULTS: dict[str, dict[str, Any]] = {}
+CALL_RESULTS: dict[str, dict[str, Any]] = {**AZURE_CALL_RESULTS}
 
 
-def computed_outputs(type_token: str, name: str) -> dict[str, Any]:
+def computed_outputs(type_token: str, name: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
     """The placeholder outputs of one resource (``[]`` means an empty list)."""
     outputs: dict[str, Any] = {}
     for key, template in COMPUTED_OUTPUTS.get(type_token, {}).items():
         outputs[key] = [] if template == "[]" else template.format(name=name)
+    outputs.update(azure_outputs(type_token, name, inputs or {}))
     return outputs

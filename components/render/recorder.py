@@ -42,6 +42,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _fill(given: Any, computed: Any) -> Any:
+    """Inputs win; computed values fill what is missing, also inside nested objects
+    (``oidcIssuerProfile: {enabled}`` gains ``issuerURL``)."""
+    if given is None:
+        return computed
+    if isinstance(given, dict) and isinstance(computed, dict):
+        return {**computed, **{k: _fill(v, computed.get(k)) for k, v in given.items()}}
+    return given
+
+
 @dataclass
 class RecordedResource:
     urn: str
@@ -73,15 +83,18 @@ class RecordingMocks(Mocks):
             )
         )
         state = dict(args.inputs)
-        for key, value in computed_outputs(args.typ, args.name).items():
-            state.setdefault(key, value)
+        computed = computed_outputs(args.typ, args.name, dict(args.inputs))
+        for key, value in computed.items():
+            state[key] = _fill(state.get(key), value)
             if key in SECRET_OUTPUTS.get(args.typ, set()):
                 state[key] = rpc.wrap_rpc_secret(state[key])
-        return f"{args.name}-id", state
+        # Azure ids are ARM paths; the placeholder says so, so ids wired into scopes read like them.
+        return str(computed.get("id", f"{args.name}-id")), state
 
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> dict[str, Any]:
+        # A (result, failures) tuple needs a list of failures: the mock monitor iterates it.
         self.calls.append((args.token, _plain(mask_secrets(dict(args.args)))))
-        return dict(CALL_RESULTS.get(args.token, {})), None
+        return dict(CALL_RESULTS.get(args.token, {}))
 
 
 class RecordingMonitor(MockMonitor):

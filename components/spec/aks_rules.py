@@ -70,6 +70,7 @@ def aks_problems(spec: DeploymentSpec) -> list[Problem]:
     if aks is None:
         return []
     problems = _system_pool(aks, spec)
+    problems += _user_pool(aks)
     problems += _gpu_pools(aks, spec)
     problems += _network(aks.network, aks.private_cluster)
     problems += _access(aks)
@@ -98,9 +99,21 @@ def _system_pool(aks: AksSettings, spec: DeploymentSpec) -> list[Problem]:
     return problems
 
 
+def _user_pool(aks: AksSettings) -> list[Problem]:
+    path: tuple[str | int, ...] = ("aks", "userPool")
+    pool = aks.user_pool
+    problems = _counts(pool, path)
+    if pool.name == aks.system_pool.name:
+        problems.append(Problem((*path, "name"), f"{pool.name!r} is already used by systemPool"))
+    if pool.vm_size is not None and pool.vm_size.startswith(GPU_VM_SIZE_PREFIX):
+        problems.append(Problem((*path, "vmSize"), f"{pool.vm_size} is a GPU size; GPUs belong in gpuPools"))
+    return problems
+
+
 def _gpu_pools(aks: AksSettings, spec: DeploymentSpec) -> list[Problem]:
     problems: list[Problem] = []
     seen = {aks.system_pool.name: "systemPool"}
+    seen.setdefault(aks.user_pool.name, "userPool")
     for index, pool in enumerate(aks.gpu_pools):
         path: tuple[str | int, ...] = ("aks", "gpuPools", index)
         if pool.name in seen:

@@ -534,6 +534,10 @@ class AksSettings(Section):
         default_factory=lambda: NodePool(name="system", vm_size="Standard_D4s_v5", min_count=1, max_count=3)
     )
     """Reserved for critical add-ons (tainted CriticalAddonsOnly); model servers never run here."""
+    user_pool: NodePool = Field(
+        default_factory=lambda: NodePool(name="apps", vm_size="Standard_D4s_v5", min_count=1, max_count=3)
+    )
+    """Untainted pool for CPU model servers, monitoring and everything that is neither system nor GPU."""
     gpu_pools: list[NodePool] = Field(default_factory=list)
     gpu_driver: Literal["aks", "operator"] = "aks"
     """``aks``: AKS installs the NVIDIA driver and the program the device plugin; ``operator``: the NVIDIA
@@ -548,6 +552,9 @@ class AksSettings(Section):
     """Entra ID sign-in with Azure RBAC for Kubernetes authorization (on in prod)."""
     admin_group_object_ids: list[UUID] = Field(default_factory=list)
     """Entra ID groups that get cluster-admin."""
+    deployer_principal_type: Literal["User", "ServicePrincipal"] = "User"
+    """Who runs ``pulumi up``: a person (``az login``) or a CI service principal / managed identity. The
+    program grants it registry push, Grafana admin and, with Azure RBAC, cluster admin on its own resources."""
     monitoring: Literal["in-cluster", "managed"] = "in-cluster"
     """``in-cluster``: kube-prometheus-stack; ``managed``: Azure Monitor managed Prometheus and Managed
     Grafana."""

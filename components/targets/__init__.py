@@ -29,4 +29,8 @@ def create_target(
         from components.targets.docker import DockerTarget
 
         return DockerTarget(name, spec, plans, secrets, opts)
+    if spec.target is Target.AKS:
+        from components.targets.aks import AksTarget
+
+        return AksTarget(name, spec, plans, secrets, opts)
     raise NotImplementedError(f"target {spec.target.value} is not available yet")

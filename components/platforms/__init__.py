@@ -1,0 +1,1 @@
+"""Platforms: the infrastructure a target runs on, created by the program (AKS)."""

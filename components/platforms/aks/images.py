@@ -1,0 +1,46 @@
+"""Images the program builds (the ONNX Runtime server), pushed to the stack's registry.
+
+The push authenticates with the deploying identity's Docker credentials for the registry
+(``az acr login --name <registry>``, which uses the AcrPush grant of :mod:`registry`); the
+registry has no admin user, so no password is created or stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_docker_build as docker_build
+
+from components.plan import Container, LocalBuild
+
+
+def push_built_images(
+    stack: str,
+    containers: Sequence[Container],
+    *,
+    login_server: pulumi.Output[str],
+    opts: pulumi.ResourceOptions,
+) -> dict[str, pulumi.Output[str]]:
+    """Build each LocalBuild image once and push it; returns the pushed reference (with digest)
+    by the plan's ``image_tag``."""
+    refs: dict[str, pulumi.Output[str]] = {}
+    for container in containers:
+        build = container.image
+        if not isinstance(build, LocalBuild) or container.image_tag in refs:
+            continue
+        slug = container.image_tag.replace(":", "-").replace("/", "-").replace(".", "-")
+        image = docker_build.Image(
+            f"{stack}-push-{slug}",
+            tags=[pulumi.Output.concat(login_server, "/", container.image_tag)],
+            context={"location": build.context},
+            dockerfile={"location": f"{build.context}/{build.dockerfile}"},
+            target=build.target,
+            build_args=build.build_args or None,
+            platforms=[docker_build.Platform.LINUX_AMD64],
+            push=True,
+            registries=[{"address": login_server}],
+            opts=opts,
+        )
+        refs[container.image_tag] = image.ref
+    return refs

@@ -1,0 +1,158 @@
+"""Secrets on AKS: Key Vault with RBAC, the model servers' workload identity, and its grant.
+
+The stack's secret values (``slm-deploy:secrets`` and generated ones such as ``apiKey``) are
+written into the vault as Pulumi secrets; the model servers' service account is federated
+with a user-assigned identity that may read secrets of this one vault (Key Vault Secrets
+User, scoped to the vault), and the Secrets Store CSI driver mounts them as files. No secret
+value appears in a Kubernetes object (research/pulumi-azure.md §7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import containerservice, keyvault, managedidentity
+
+from components.platforms.aks.roles import MANAGED_IDENTITY, BuiltInRole, assign
+from components.secrets import StackSecrets
+from components.spec.models import AksSettings
+
+#: The audience Entra ID expects in workload identity token exchanges.
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+
+
+@dataclass(frozen=True)
+class WorkloadSecrets:
+    vault: keyvault.Vault
+    vault_name: pulumi.Output[str]
+    vault_uri: pulumi.Output[str]
+    identity: managedidentity.UserAssignedIdentity
+    client_id: pulumi.Output[str]
+    secrets: Mapping[str, keyvault.Secret]
+    """Key Vault secret by stack secret name."""
+    grants: list[pulumi.Resource]
+
+
+def create_vault(
+    stack: str,
+    aks: AksSettings,
+    *,
+    name: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    tenant_id: pulumi.Input[str],
+    location: str,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> keyvault.Vault:
+    """A vault authorizing by Azure RBAC, soft delete on, purge protection as the spec says.
+
+    Azure refuses ``enablePurgeProtection: false`` (it can only be switched on), so off means
+    the property is left out.
+    """
+    return keyvault.Vault(
+        f"{stack}-kv",
+        vault_name=name,
+        resource_group_name=resource_group_name,
+        location=location,
+        properties={
+            "tenant_id": tenant_id,
+            "sku": {"family": "A", "name": "standard"},
+            "enable_rbac_authorization": True,
+            "enable_soft_delete": True,
+            "soft_delete_retention_in_days": aks.key_vault_retention_days,
+            "enable_purge_protection": True if aks.key_vault_purge_protection else None,
+            "public_network_access": "Enabled",
+            "network_acls": {"default_action": "Allow", "bypass": "AzureServices"},
+        },
+        tags=dict(tags),
+        opts=opts,
+    )
+
+
+def store_secrets(
+    stack: str,
+    vault: keyvault.Vault,
+    secrets: StackSecrets,
+    *,
+    resource_group_name: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> dict[str, keyvault.Secret]:
+    """Every stack secret as a Key Vault secret of the same name (names are alphanumeric)."""
+    return {
+        key: keyvault.Secret(
+            f"{stack}-kv-{key}",
+            vault_name=vault.name,
+            resource_group_name=resource_group_name,
+            secret_name=key,
+            properties={"value": secrets.value(key), "content_type": "text/plain"},
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["properties"])),
+        )
+        for key in secrets.names()
+    }
+
+
+def create_workload_secrets(
+    stack: str,
+    aks: AksSettings,
+    secrets: StackSecrets,
+    *,
+    cluster: containerservice.ManagedCluster,
+    vault_name: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    resource_group_name: pulumi.Output[str],
+    tenant_id: pulumi.Output[str],
+    subscription_id: pulumi.Output[str],
+    location: str,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> WorkloadSecrets:
+    vault = create_vault(
+        stack,
+        aks,
+        name=vault_name,
+        resource_group_name=resource_group_name,
+        tenant_id=tenant_id,
+        location=location,
+        tags=tags,
+        opts=opts,
+    )
+    stored = store_secrets(stack, vault, secrets, resource_group_name=resource_group_name, opts=opts)
+    identity = managedidentity.UserAssignedIdentity(
+        f"{stack}-models-identity",
+        resource_name_=f"id-slm-{stack}-models",
+        resource_group_name=resource_group_name,
+        location=location,
+        tags=dict(tags),
+        opts=opts,
+    )
+    federation = managedidentity.FederatedIdentityCredential(
+        f"{stack}-models-federation",
+        resource_name_=identity.name,
+        resource_group_name=resource_group_name,
+        federated_identity_credential_resource_name=f"{namespace}-{service_account}",
+        issuer=cluster.oidc_issuer_profile.apply(lambda p: str(p.issuer_url) if p else ""),  # type: ignore[union-attr]
+        subject=f"system:serviceaccount:{namespace}:{service_account}",
+        audiences=[TOKEN_EXCHANGE_AUDIENCE],
+        opts=opts,
+    )
+    reader = assign(
+        f"{stack}-kv-secrets-user",
+        role=BuiltInRole.KEY_VAULT_SECRETS_USER,
+        scope=vault.id,
+        principal_id=identity.principal_id,
+        subscription_id=subscription_id,
+        principal_type=MANAGED_IDENTITY,
+        opts=opts,
+    )
+    return WorkloadSecrets(
+        vault=vault,
+        vault_name=vault.name,
+        vault_uri=vault.properties.apply(lambda p: str(p.vault_uri)),  # type: ignore[union-attr]
+        identity=identity,
+        client_id=identity.client_id,
+        secrets=stored,
+        grants=[federation, reader],
+    )
