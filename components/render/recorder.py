@@ -91,10 +91,10 @@ class RecordingMocks(Mocks):
         # Azure ids are ARM paths; the placeholder says so, so ids wired into scopes read like them.
         return str(computed.get("id", f"{args.name}-id")), state
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
-        # A (result, failures) tuple needs a list of failures: the mock monitor iterates it.
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.calls.append((args.token, _plain(mask_secrets(dict(args.args)))))
-        return dict(CALL_RESULTS.get(args.token, {}))
+        # The mock monitor iterates the failures of a tuple: an empty list, never None.
+        return dict(CALL_RESULTS.get(args.token, {})), []
 
 
 class RecordingMonitor(MockMonitor):

@@ -8,6 +8,8 @@ Operator Helm release installs driver, toolkit and plugin. Either runs only on G
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -36,46 +38,41 @@ CHECKOV_SKIPS = {
 
 def device_plugin(opts: pulumi.ResourceOptions) -> k8s.apps.v1.DaemonSet:
     labels = {"app.kubernetes.io/name": "nvidia-device-plugin", "app.kubernetes.io/part-of": "slm-deploy"}
-    return k8s.apps.v1.DaemonSet(
-        "nvidia-device-plugin",
-        metadata={"name": "nvidia-device-plugin", "namespace": "kube-system", "labels": labels},
-        spec={
-            "selector": {"match_labels": labels},
-            "update_strategy": {"type": "RollingUpdate"},
-            "template": {
-                "metadata": {"labels": labels, "annotations": CHECKOV_SKIPS},
-                "spec": {
-                    "priority_class_name": "system-node-critical",
-                    "node_selector": {GPU_NODE_LABEL: GPU_NODE_LABEL_VALUE},
-                    "tolerations": TOLERATIONS,
-                    "automount_service_account_token": False,
-                    "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
-                    "containers": [
-                        {
-                            "name": "nvidia-device-plugin",
-                            "image": DEVICE_PLUGIN_IMAGE,
-                            "image_pull_policy": "IfNotPresent",
-                            "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "false"}],
-                            "security_context": {
-                                "allow_privilege_escalation": False,
-                                "capabilities": {"drop": ["ALL"]},
-                                "read_only_root_filesystem": True,
-                            },
-                            "resources": {
-                                "requests": {"cpu": "50m", "memory": "64Mi"},
-                                "limits": {"cpu": "200m", "memory": "128Mi"},
-                            },
-                            "volume_mounts": [
-                                {"name": "device-plugin", "mount_path": "/var/lib/kubelet/device-plugins"}
-                            ],
-                        }
-                    ],
-                    "volumes": [{"name": "device-plugin", "host_path": {"path": "/var/lib/kubelet/device-plugins"}}],
-                },
+    metadata: Any = {"name": "nvidia-device-plugin", "namespace": "kube-system", "labels": labels}
+    spec: Any = {
+        "selector": {"match_labels": labels},
+        "update_strategy": {"type": "RollingUpdate"},
+        "template": {
+            "metadata": {"labels": labels, "annotations": CHECKOV_SKIPS},
+            "spec": {
+                "priority_class_name": "system-node-critical",
+                "node_selector": {GPU_NODE_LABEL: GPU_NODE_LABEL_VALUE},
+                "tolerations": TOLERATIONS,
+                "automount_service_account_token": False,
+                "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
+                "containers": [
+                    {
+                        "name": "nvidia-device-plugin",
+                        "image": DEVICE_PLUGIN_IMAGE,
+                        "image_pull_policy": "IfNotPresent",
+                        "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "false"}],
+                        "security_context": {
+                            "allow_privilege_escalation": False,
+                            "capabilities": {"drop": ["ALL"]},
+                            "read_only_root_filesystem": True,
+                        },
+                        "resources": {
+                            "requests": {"cpu": "50m", "memory": "64Mi"},
+                            "limits": {"cpu": "200m", "memory": "128Mi"},
+                        },
+                        "volume_mounts": [{"name": "device-plugin", "mount_path": "/var/lib/kubelet/device-plugins"}],
+                    }
+                ],
+                "volumes": [{"name": "device-plugin", "host_path": {"path": "/var/lib/kubelet/device-plugins"}}],
             },
         },
-        opts=opts,
-    )
+    }
+    return k8s.apps.v1.DaemonSet("nvidia-device-plugin", metadata=metadata, spec=spec, opts=opts)
 
 
 def gpu_operator(opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:

@@ -162,7 +162,7 @@ def create_managed_monitoring(
         f"{stack}-grafana-reads-prometheus",
         role=BuiltInRole.MONITORING_DATA_READER,
         scope=workspace.id,
-        principal_id=grafana.identity.apply(lambda i: str(i.principal_id) if i else ""),  # type: ignore[union-attr]
+        principal_id=grafana.identity.apply(lambda i: str(i.principal_id) if i else ""),
         subscription_id=ctx.subscription_id,
         principal_type=MANAGED_IDENTITY,
         opts=opts,
@@ -179,7 +179,7 @@ def create_managed_monitoring(
     return ManagedMonitoring(
         workspace=workspace,
         grafana=grafana,
-        grafana_endpoint=grafana.properties.apply(lambda p: str(p.endpoint) if p else ""),  # type: ignore[union-attr]
+        grafana_endpoint=grafana.properties.apply(lambda p: str(p.endpoint) if p else ""),
         action_group=action_group,
         rule_groups=groups,
     )

@@ -47,9 +47,12 @@ def create_registry(
 
 def kubelet_object_id(cluster: containerservice.ManagedCluster) -> pulumi.Output[str]:
     """The object ID of the identity the nodes pull images with."""
-    return cluster.identity_profile.apply(
-        lambda profile: str((profile or {})["kubeletidentity"].object_id)  # type: ignore[union-attr]
-    )
+
+    def object_id(profile: Mapping[str, containerservice.outputs.UserAssignedIdentityResponse] | None) -> str:
+        return str((profile or {})["kubeletidentity"].object_id)
+
+    found: pulumi.Output[str] = cluster.identity_profile.apply(object_id)
+    return found
 
 
 def grant_registry_access(

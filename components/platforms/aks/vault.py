@@ -133,7 +133,7 @@ def create_workload_secrets(
         resource_name_=identity.name,
         resource_group_name=resource_group_name,
         federated_identity_credential_resource_name=f"{namespace}-{service_account}",
-        issuer=cluster.oidc_issuer_profile.apply(lambda p: str(p.issuer_url) if p else ""),  # type: ignore[union-attr]
+        issuer=cluster.oidc_issuer_profile.apply(lambda p: str(p.issuer_url) if p else ""),
         subject=f"system:serviceaccount:{namespace}:{service_account}",
         audiences=[TOKEN_EXCHANGE_AUDIENCE],
         opts=opts,
@@ -150,7 +150,7 @@ def create_workload_secrets(
     return WorkloadSecrets(
         vault=vault,
         vault_name=vault.name,
-        vault_uri=vault.properties.apply(lambda p: str(p.vault_uri)),  # type: ignore[union-attr]
+        vault_uri=vault.properties.apply(lambda p: str(p.vault_uri)),
         identity=identity,
         client_id=identity.client_id,
         secrets=stored,
