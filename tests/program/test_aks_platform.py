@@ -1,0 +1,350 @@
+"""The AKS platform's resource graph, from the real program under the recording mock.
+
+Every computed output the program reads (ids, names, the OIDC issuer, identities, the vault
+URI, the login server, the kubeconfig invoke) is filled by the mock, so the wiring between
+resources is visible and asserted here: pools and their taints, roles and their scopes,
+the Kubernetes side on the AKS provider only, secrets only in Key Vault and as secrets.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.platforms.aks.roles import BuiltInRole
+from components.render import Recording, render_files, run_program
+from components.render.recorder import MASK, RecordedResource
+from components.spec import parse_config
+from tests.conftest import PROGRAM, stack_file
+
+AZ = "azure-native:"
+CLUSTER = f"{AZ}containerservice:ManagedCluster"
+POOL = f"{AZ}containerservice:AgentPool"
+ROLE = f"{AZ}authorization:RoleAssignment"
+SENTINEL = "hf_SENTINEL_AKS_TOKEN_5d1e"
+
+
+def one(recording: Recording, type_token: str) -> RecordedResource:
+    found = recording.of_type(type_token)
+    assert len(found) == 1, [r.name for r in found]
+    return found[0]
+
+
+def arm_id(resource: RecordedResource, provider_path: str) -> str:
+    """The ARM id the mock gives ``resource`` (what a scope wired from its ``id`` must equal)."""
+    group = resource.inputs["resourceGroupName"]
+    return f"/subscriptions/<subscription-id>/resourceGroups/{group}/providers/{provider_path}"
+
+
+def roles(recording: Recording) -> dict[BuiltInRole, RecordedResource]:
+    by_role: dict[BuiltInRole, RecordedResource] = {}
+    for assignment in recording.of_type(ROLE):
+        role = BuiltInRole(assignment.inputs["roleDefinitionId"].rsplit("/", 1)[-1])
+        assert role not in by_role, f"{role.name} assigned twice"
+        by_role[role] = assignment
+    return by_role
+
+
+@pytest.fixture(scope="module")
+def staging() -> Recording:
+    return _run("staging", secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}})
+
+
+@pytest.fixture(scope="module")
+def prod() -> Recording:
+    return _run("prod")
+
+
+def _run(name: str, overrides: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None) -> Recording:
+    """The ``run_stack`` fixture's logic, usable from module-scoped fixtures (one run per stack)."""
+    stack = stack_file(name)
+    config = dict(stack.config)
+    for key, value in {**(overrides or {}), **(secrets or {})}.items():
+        config[key] = value if isinstance(value, str) else json.dumps(value)
+    return run_program(PROGRAM, config, sorted(set(stack.secret_keys) | set(secrets or {})), stack=name)
+
+
+# --- pools ---------------------------------------------------------------------------------
+
+
+def test_the_system_pool_is_reserved_for_critical_addons_and_autoscaled(prod: Recording) -> None:
+    (system,) = one(prod, CLUSTER).inputs["agentPoolProfiles"]
+    assert system["mode"] == "System"
+    assert system["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert (system["enableAutoScaling"], system["minCount"], system["maxCount"]) == (True, 2, 3)
+    assert system["availabilityZones"] == ["1", "2", "3"]
+
+
+def test_gpu_pools_are_tainted_labelled_and_autoscaled(staging: Recording) -> None:
+    pools = {p.inputs["agentPoolName"]: p.inputs for p in staging.of_type(POOL)}
+    gpu = pools["gput4"]
+    assert gpu["vmSize"] == "Standard_NC4as_T4_v3", "the catalog sizing's VM for phi-4-mini at 8k x 4"
+    assert (gpu["enableAutoScaling"], gpu["minCount"], gpu["maxCount"], gpu["count"]) == (True, 0, 2, 0)
+    assert gpu["nodeTaints"] == [
+        "nvidia.com/gpu=present:NoSchedule",
+        "kubernetes.azure.com/scalesetpriority=spot:NoSchedule",
+    ]
+    assert gpu["nodeLabels"]["slm-deploy.dev/accelerator"] == "nvidia"
+    assert (gpu["scaleSetPriority"], gpu["scaleSetEvictionPolicy"], gpu["spotMaxPrice"]) == ("Spot", "Delete", -1)
+    assert gpu["gpuProfile"] == {"driver": "Install"}
+    assert gpu["mode"] == "User" and gpu["resourceName"] == "aks-slm-staging"
+    apps = pools["apps"]
+    assert apps["nodeTaints"] == [] and "gpuProfile" not in apps and apps["enableAutoScaling"] is True
+
+
+def test_prod_gpu_pool_is_regular_zonal_and_never_empty(prod: Recording) -> None:
+    (gpu,) = [p.inputs for p in prod.of_type(POOL) if p.inputs["agentPoolName"] == "gput4"]
+    assert gpu["minCount"] >= 1 and gpu["availabilityZones"] == ["1", "2", "3"]
+    assert "scaleSetPriority" not in gpu
+    assert gpu["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
+
+
+def test_gpu_operator_replaces_the_aks_driver_and_device_plugin() -> None:
+    config = dict(stack_file("staging").config)
+    aks = parse_config(config).aks
+    assert aks is not None
+    settings = aks.model_dump(mode="json", by_alias=True, exclude_none=True) | {"gpuDriver": "operator"}
+    recording = _run("staging", {"slm-deploy:aks": settings})
+    gpu = next(p.inputs for p in recording.of_type(POOL) if p.inputs["agentPoolName"] == "gput4")
+    assert gpu["gpuProfile"] == {"driver": "None"}
+    assert recording.of_type("kubernetes:helm.sh/v3:Release")
+    assert not recording.of_type("kubernetes:apps/v1:DaemonSet")
+
+
+# --- the cluster ---------------------------------------------------------------------------
+
+
+def test_cluster_security_and_networking(staging: Recording, prod: Recording) -> None:
+    for recording in (staging, prod):
+        cluster = one(recording, CLUSTER).inputs
+        network = cluster["networkProfile"]
+        assert (network["networkPlugin"], network["networkPluginMode"]) == ("azure", "overlay")
+        assert network["networkPolicy"] == "cilium" and network["networkDataplane"] == "cilium"
+        assert cluster["oidcIssuerProfile"] == {"enabled": True}
+        assert cluster["securityProfile"]["workloadIdentity"] == {"enabled": True}
+        secrets_addon = cluster["addonProfiles"]["azureKeyvaultSecretsProvider"]
+        assert secrets_addon == {
+            "enabled": True,
+            "config": {"enableSecretRotation": "true", "rotationPollInterval": "2m"},
+        }
+        assert cluster["autoUpgradeProfile"]["nodeOSUpgradeChannel"] == "NodeImage"
+    staging_cluster, prod_cluster = one(staging, CLUSTER).inputs, one(prod, CLUSTER).inputs
+    assert staging_cluster["disableLocalAccounts"] is False and "aadProfile" not in staging_cluster
+    assert prod_cluster["disableLocalAccounts"] is True
+    assert prod_cluster["aadProfile"] == {"managed": True, "enableAzureRBAC": True, "tenantID": "<tenant-id>"}
+    assert (prod_cluster["sku"]["tier"], prod_cluster["autoUpgradeProfile"]["upgradeChannel"]) == ("Standard", "stable")
+
+
+def test_logs_go_to_the_stacks_workspace(staging: Recording) -> None:
+    workspace = one(staging, f"{AZ}operationalinsights:Workspace")
+    workspace_id = arm_id(workspace, f"Microsoft.OperationalInsights/workspaces/{workspace.inputs['workspaceName']}")
+    cluster = one(staging, CLUSTER).inputs
+    assert cluster["addonProfiles"]["omsagent"]["config"]["logAnalyticsWorkspaceResourceID"] == workspace_id
+    diagnostics = one(staging, f"{AZ}monitor:DiagnosticSetting").inputs
+    assert diagnostics["workspaceId"] == workspace_id
+    assert diagnostics["resourceUri"].endswith("/managedClusters/aks-slm-staging")
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+
+def test_each_role_is_scoped_to_its_resource_and_principal(staging: Recording) -> None:
+    registry = one(staging, f"{AZ}containerregistry:Registry")
+    vault = one(staging, f"{AZ}keyvault:Vault")
+    amw = one(staging, f"{AZ}monitor:AzureMonitorWorkspace")
+    grafana = one(staging, f"{AZ}dashboard:Grafana")
+    identity = one(staging, f"{AZ}managedidentity:UserAssignedIdentity")
+    found = roles(staging)
+    expected = {
+        BuiltInRole.ACR_PULL: (
+            arm_id(registry, f"Microsoft.ContainerRegistry/registries/{registry.inputs['registryName']}"),
+            "<aks-slm-staging-kubelet.objectId>",
+            "ServicePrincipal",
+        ),
+        BuiltInRole.ACR_PUSH: (
+            arm_id(registry, f"Microsoft.ContainerRegistry/registries/{registry.inputs['registryName']}"),
+            "<deployer-object-id>",
+            "User",
+        ),
+        BuiltInRole.KEY_VAULT_SECRETS_USER: (
+            arm_id(vault, f"Microsoft.KeyVault/vaults/{vault.inputs['vaultName']}"),
+            f"<{identity.inputs['resourceName']}.principalId>",
+            "ServicePrincipal",
+        ),
+        BuiltInRole.MONITORING_DATA_READER: (
+            arm_id(amw, f"Microsoft.Monitor/accounts/{amw.inputs['azureMonitorWorkspaceName']}"),
+            f"<{grafana.inputs['workspaceName']}.principalId>",
+            "ServicePrincipal",
+        ),
+        BuiltInRole.GRAFANA_ADMIN: (
+            arm_id(grafana, f"Microsoft.Dashboard/grafana/{grafana.inputs['workspaceName']}"),
+            "<deployer-object-id>",
+            "User",
+        ),
+    }
+    assert set(found) == set(expected)
+    for role, (scope, principal, principal_type) in expected.items():
+        inputs = found[role].inputs
+        assert (inputs["scope"], inputs["principalId"], inputs["principalType"]) == (scope, principal, principal_type)
+        assert inputs["roleDefinitionId"] == (
+            f"/subscriptions/<subscription-id>/providers/Microsoft.Authorization/roleDefinitions/{role.value}"
+        )
+
+
+def test_prod_grants_the_deployer_cluster_admin_on_the_cluster_only(prod: Recording) -> None:
+    found = roles(prod)
+    admin = found[BuiltInRole.AKS_RBAC_CLUSTER_ADMIN].inputs
+    assert admin["scope"] == arm_id(one(prod, CLUSTER), "Microsoft.ContainerService/managedClusters/aks-slm-prod")
+    assert BuiltInRole.ACR_PUSH not in found, "prod builds no image, so nobody needs push"
+    assert BuiltInRole.GRAFANA_ADMIN not in found, "prod monitors in-cluster"
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_no_role_is_assigned_at_subscription_or_group_scope(stack: str, staging: Recording, prod: Recording) -> None:
+    recording = staging if stack == "staging" else prod
+    for assignment in recording.of_type(ROLE):
+        assert "/providers/" in assignment.inputs["scope"], assignment.name
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+def test_secrets_live_in_key_vault_as_secrets(staging: Recording) -> None:
+    stored = {s.inputs["secretName"]: s.inputs for s in staging.of_type(f"{AZ}keyvault:Secret")}
+    assert set(stored) == {"apiKey", "hfToken"}
+    assert all(inputs["properties"] == MASK for inputs in stored.values())
+    vault = one(staging, f"{AZ}keyvault:Vault").inputs["properties"]
+    assert vault["enableRbacAuthorization"] is True and vault["enableSoftDelete"] is True
+    assert "enablePurgeProtection" not in vault, "off outside prod: Azure refuses an explicit false"
+
+
+def test_prod_vault_has_purge_protection(prod: Recording) -> None:
+    assert one(prod, f"{AZ}keyvault:Vault").inputs["properties"]["enablePurgeProtection"] is True
+
+
+def test_no_secret_value_in_any_rendered_file(staging: Recording) -> None:
+    spec = parse_config(stack_file("staging").config)
+    files = render_files(staging, spec)
+    assert any(path.startswith("azure/") for path in files)
+    for path, content in files.items():
+        assert SENTINEL not in content, path
+        assert "<aks.kubeconfig>" not in content, path
+        assert "<staging-apiKey.result>" not in content, path
+
+
+def test_the_kubeconfig_is_a_secret_output_from_the_user_credentials(staging: Recording) -> None:
+    assert "kubeconfig" in staging.secret_outputs
+    assert staging.outputs["kubeconfig"].startswith("apiVersion: v1")
+    tokens = {token: args for token, args in staging.calls}
+    assert tokens["azure-native:containerservice:listManagedClusterUserCredentials"] == {
+        "resourceGroupName": "slm-staging",
+        "resourceName": "aks-slm-staging",
+    }
+    assert staging.outputs["clusterName"] == "aks-slm-staging"
+    assert staging.outputs["keyVaultUri"].startswith("https://kv-staging-")
+    assert staging.outputs["registryLoginServer"].endswith(".azurecr.io")
+    assert staging.outputs["grafanaEndpoint"].startswith("https://graf-staging")
+    assert {"clusterName", "keyVaultUri", "registryLoginServer"}.isdisjoint(staging.secret_outputs)
+
+
+def test_workload_identity_is_federated_with_the_model_service_account(staging: Recording) -> None:
+    federation = one(staging, f"{AZ}managedidentity:FederatedIdentityCredential").inputs
+    identity = one(staging, f"{AZ}managedidentity:UserAssignedIdentity").inputs
+    assert federation["resourceName"] == identity["resourceName"]
+    assert federation["issuer"] == "https://westeurope.oic.prod-aks.azure.com/<tenant-id>/<aks-slm-staging-issuer>/"
+    assert federation["subject"] == "system:serviceaccount:slm-staging:slm-model-server"
+    assert federation["audiences"] == ["api://AzureADTokenExchange"]
+
+
+# --- registry and images -------------------------------------------------------------------
+
+
+def test_registry_has_no_admin_user_and_receives_the_onnx_image(staging: Recording) -> None:
+    registry = one(staging, f"{AZ}containerregistry:Registry").inputs
+    assert registry["adminUserEnabled"] is False and registry["anonymousPullEnabled"] is False
+    (image,) = staging.of_type("docker-build:index:Image")
+    login_server = staging.outputs["registryLoginServer"]
+    assert image.inputs["push"] is True
+    assert image.inputs["tags"] == [f"{login_server}/slm-onnx-server:0.1.0-cpu"]
+    assert image.inputs["registries"] == [{"address": login_server}]
+
+
+# --- the Kubernetes side -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_kubernetes_objects_use_the_aks_provider_only(stack: str, staging: Recording, prod: Recording) -> None:
+    recording = staging if stack == "staging" else prod
+    (provider,) = recording.of_type("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == MASK
+    kubernetes = [r for r in recording.resources if r.type.startswith("kubernetes:") and r.custom]
+    assert kubernetes, "the device plugin at least"
+    for resource in kubernetes:
+        assert resource.provider == provider.urn, f"{resource.name} uses {resource.provider}"
+
+
+def test_the_device_plugin_runs_only_on_gpu_nodes(staging: Recording) -> None:
+    (plugin,) = staging.of_type("kubernetes:apps/v1:DaemonSet")
+    spec = plugin.inputs["spec"]["template"]["spec"]
+    assert spec["nodeSelector"] == {"slm-deploy.dev/accelerator": "nvidia"}
+    assert {t["key"] for t in spec["tolerations"]} == {
+        "nvidia.com/gpu",
+        "kubernetes.azure.com/scalesetpriority",
+    }
+
+
+# --- managed monitoring --------------------------------------------------------------------
+
+
+def test_managed_prometheus_is_wired_to_the_cluster(staging: Recording) -> None:
+    cluster = one(staging, CLUSTER)
+    cluster_id = arm_id(cluster, "Microsoft.ContainerService/managedClusters/aks-slm-staging")
+    assert cluster.inputs["azureMonitorProfile"] == {"metrics": {"enabled": True}}
+    amw = one(staging, f"{AZ}monitor:AzureMonitorWorkspace")
+    rule = one(staging, f"{AZ}monitor:DataCollectionRule").inputs
+    assert rule["destinations"]["monitoringAccounts"][0]["accountResourceId"].endswith(
+        f"/accounts/{amw.inputs['azureMonitorWorkspaceName']}"
+    )
+    associations = {
+        a.inputs["associationName"]: a.inputs for a in staging.of_type(f"{AZ}monitor:DataCollectionRuleAssociation")
+    }
+    assert {a["resourceUri"] for a in associations.values()} == {cluster_id}
+    assert "configurationAccessEndpoint" in associations
+    grafana = one(staging, f"{AZ}dashboard:Grafana").inputs
+    integrations = grafana["properties"]["grafanaIntegrations"]["azureMonitorWorkspaceIntegrations"]
+    assert integrations == [
+        {
+            "azureMonitorWorkspaceResourceId": arm_id(
+                amw, f"Microsoft.Monitor/accounts/{amw.inputs['azureMonitorWorkspaceName']}"
+            )
+        }
+    ]
+    group = one(staging, f"{AZ}monitor:ActionGroup").inputs
+    assert group["emailReceivers"] == [
+        {"name": "staging-oncall", "emailAddress": "slm-staging@example.com", "useCommonAlertSchema": True}
+    ]
+    assert len(group["groupShortName"]) <= 12
+
+
+def test_in_cluster_monitoring_creates_no_azure_monitoring(prod: Recording) -> None:
+    assert one(prod, CLUSTER).inputs["azureMonitorProfile"] == {"metrics": {"enabled": False}}
+    for kind in ("AzureMonitorWorkspace", "DataCollectionRule", "ActionGroup"):
+        assert not prod.of_type(f"{AZ}monitor:{kind}")
+    assert not prod.of_type(f"{AZ}dashboard:Grafana")
+    assert "grafanaEndpoint" not in prod.outputs
+
+
+# --- render --------------------------------------------------------------------------------
+
+
+def test_the_azure_folder_has_one_readable_file_per_resource(staging: Recording) -> None:
+    spec = parse_config(stack_file("staging").config)
+    files = render_files(staging, spec)
+    azure = {path: text for path, text in files.items() if path.startswith("azure/")}
+    custom = [r for r in staging.resources if r.type.startswith(AZ) and r.custom]
+    assert len(azure) == len(custom)
+    assert "role: AcrPull" in azure["azure/roleassignment/staging-acr-pull.yaml"]
+    assert "name: aks-slm-staging" in azure["azure/managedcluster/staging-aks.yaml"]
+    assert render_files(_run("staging", secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}}), spec) == files
