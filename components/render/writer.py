@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from components.render.cost_files import cost_files
 from components.render.docker_files import docker_files
 from components.render.harness import Recording
 from components.render.summary import summary_markdown
@@ -14,7 +15,7 @@ from components.spec import DeploymentSpec
 
 #: Functions that add files for one kind of resource (``docker/``, ``kubernetes/``, ...).
 Extractor = Callable[[Recording, DeploymentSpec], dict[str, str]]
-EXTRACTORS: list[Extractor] = [docker_files]
+EXTRACTORS: list[Extractor] = [docker_files, cost_files]
 
 
 class RenderDirectoryError(Exception):
