@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from components.cli import main
 from components.cost import (
     LineStatus,
     PriceTableError,
+    cost_json,
     cost_text,
     estimate_cost,
     load_price_table,
@@ -149,3 +153,45 @@ def test_a_malformed_price_table_is_one_line() -> None:
              "items": {"vm/x": {"price": "1", "unit": "fortnight", "source": "https://x"}}},
             "t",
         )  # fmt: skip
+
+
+def test_the_diff_shows_the_cost_change_of_a_bigger_gpu_pool(tmp_path: Path) -> None:
+    from components.delivery.diff import diff_renders
+    from components.delivery.diff_report import diff_markdown
+    from components.delivery.renders import load_render
+
+    for name, max_count in (("base", 2), ("head", 3)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "plan.json").write_text(json.dumps({"stack": "prod", "resources": [], "outputs": {}}))
+        spec = aks_spec({"name": "gpu", "vmSize": T4, "minCount": 1, "maxCount": max_count})
+        (folder / "cost.json").write_text(cost_json(estimate(spec)))
+    diff = diff_renders(load_render(tmp_path / "base"), load_render(tmp_path / "head"))
+    assert diff.cost is not None
+    assert diff.cost.delta("monthlyMax") == (price(f"vm/{T4}") * TABLE.hours_per_month).quantize(Decimal("0.01"))
+    assert diff.cost.delta("monthlyMin") == 0
+    assert diff.status == "changed"
+    assert "(incomplete)" in diff_markdown([diff])
+
+
+def test_cost_command_prints_the_table_for_a_stack_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: slm-deploy\nstackConfigDir: stacks\n")
+    (tmp_path / "__main__.py").write_text("")
+    stack = {
+        "config": {
+            "slm-deploy:target": "aks",
+            "slm-deploy:environment": "staging",
+            "slm-deploy:models": [{"name": "small", "engine": "ollama", "preset": "qwen3-0.6b"}],
+            "slm-deploy:aks": {"gpuPools": [{"name": "gpu", "vmSize": T4, "minCount": 0, "maxCount": 2}]},
+        }
+    }
+    (tmp_path / "stacks" / "Pulumi.staging.yaml").write_text(yaml.safe_dump(stack))
+    monkeypatch.chdir(tmp_path)
+    assert main(["cost", "staging"]) == 0
+    out = capsys.readouterr().out
+    gpu_row = next(line for line in out.splitlines() if line.startswith("GPU pool"))
+    assert "0.000 / 1.052" in gpu_row  # 0 to 2 nodes at 0.526 per hour
+    assert main(["cost", "nope"]) == 2
