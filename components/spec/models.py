@@ -151,7 +151,8 @@ class Autoscaling(Section):
     wake_query: str | None = None
     """PromQL whose value above 0 wakes a model scaled to zero (Kubernetes targets), e.g. the
     ingress controller's request rate for the model's host. Required with ``scaleToZero``: at
-    zero replicas no pod exports the queue metric, so it cannot wake the model."""
+    zero replicas no pod exports the queue metric, so it cannot wake the model. Above zero it
+    also counts as load, per replica against ``targetQueueDepth``."""
 
 
 class GpuRequest(Section):

@@ -242,7 +242,11 @@ def pod_template(inputs: PodInputs) -> k8s.core.v1.PodTemplateSpecArgs:
     volumes.sort(key=lambda v: str(v.name))
     gpu = plan.uses_gpu
     return k8s.core.v1.PodTemplateSpecArgs(
-        metadata=k8s.meta.v1.ObjectMetaArgs(labels=dict(sorted(plan.labels.items()))),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            labels=dict(sorted(plan.labels.items())),
+            # `kubectl logs` and `exec` pick the server, not the fetch step.
+            annotations={"kubectl.kubernetes.io/default-container": plan.server.name},
+        ),
         spec=k8s.core.v1.PodSpecArgs(
             service_account_name=inputs.service_account,
             automount_service_account_token=False,
