@@ -37,7 +37,12 @@ from components.plan import (
     ServingPlan,
 )
 from components.secrets import StackSecrets
-from components.secrets.kubernetes import SecretDelivery, SecretDeliveryFactory, kubernetes_secret_files
+from components.secrets.kubernetes import (
+    KEYS_ANNOTATION,
+    SecretDelivery,
+    SecretDeliveryFactory,
+    kubernetes_secret_files,
+)
 from components.spec import DeploymentSpec
 from components.spec.models import Autoscaling, ExposureSettings, ImageRegistry, KubernetesSettings
 from components.targets.base import PublishedModel
@@ -73,6 +78,8 @@ KEDA_NAMESPACE = "keda"
 DIGEST_SKIP = "CKV_K8S_43=images are pinned by tag; set image.digest in the stack to pin by digest"
 #: Time beyond the fetch and startup budgets before Pulumi and the Deployment give up.
 ROLLOUT_MARGIN_SECONDS = 300
+#: Objects whose readiness depends on pods that may take long to start, or be scaled to zero.
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,7 @@ class KubernetesTarget(pulumi.ComponentResource):
             opts=self._child(),
         )
         # Every namespaced object reads the name from the Namespace, so it waits for it.
-        self._ns: pulumi.Output[str] = self.namespace.metadata.apply(lambda m: m["name"])
+        self._ns: pulumi.Output[str] = self.namespace.metadata.apply(lambda m: str(m.name))
         self._builds: dict[str, pulumi.Output[str]] = {}
         self._build_provider: docker_build.Provider | None = None
         self._models = [
@@ -265,7 +272,7 @@ class KubernetesTarget(pulumi.ComponentResource):
         )
         secret = k8s.core.v1.Secret(
             f"{self._name}-registry",
-            metadata=self._meta(REGISTRY_SECRET, annotations={"slm-deploy.dev/keys": ".dockerconfigjson"}),
+            metadata=self._meta(REGISTRY_SECRET, annotations={KEYS_ANNOTATION: ".dockerconfigjson"}),
             type="kubernetes.io/dockerconfigjson",
             string_data={".dockerconfigjson": config},  # secret: it holds the secret password
             opts=self._child(),
@@ -374,14 +381,16 @@ class KubernetesTarget(pulumi.ComponentResource):
                 k8s.core.v1.PersistentVolumeClaim(
                     f"{prefix}-cache",
                     # The claim binds when the first pod mounts it (WaitForFirstConsumer): do not await it.
-                    metadata=self._meta(cache_claim, labels, {"pulumi.com/skipAwait": "true"}),
+                    metadata=self._meta(cache_claim, labels, SKIP_AWAIT),
                     spec=self._cache_spec(plan, "ReadWriteMany"),
                     opts=self._child(),
                 )
             )
-        service = k8s.core.v1.Service(
+        k8s.core.v1.Service(
             f"{prefix}-service",
-            metadata=self._meta(plan.model, labels),
+            # Pulumi would wait for endpoints, which appear only after the model is fetched and
+            # loaded (or never, while scaled to zero); the workload's own await covers readiness.
+            metadata=self._meta(plan.model, labels, SKIP_AWAIT),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="ClusterIP",
                 selector=pods,
@@ -415,9 +424,10 @@ class KubernetesTarget(pulumi.ComponentResource):
         opts = self._child(waits_for, pulumi.CustomTimeouts(create=go_duration(budget), update=go_duration(budget)))
         replicas = None if autoscaling is not None else plan.replicas
         workload: scaling.Workload
+        server: pulumi.Resource
         if per_replica:
             workload = scaling.Workload("StatefulSet", plan.model)
-            k8s.apps.v1.StatefulSet(
+            server = k8s.apps.v1.StatefulSet(
                 f"{prefix}-server",
                 metadata=self._meta(plan.model, workload_labels, annotations),
                 spec=k8s.apps.v1.StatefulSetSpecArgs(
@@ -446,11 +456,11 @@ class KubernetesTarget(pulumi.ComponentResource):
                     revision_history_limit=5,
                     template=template,
                 ),
-                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[service])),
+                opts=opts,
             )
         else:
             workload = scaling.Workload("Deployment", plan.model)
-            k8s.apps.v1.Deployment(
+            server = k8s.apps.v1.Deployment(
                 f"{prefix}-server",
                 metadata=self._meta(plan.model, workload_labels, annotations),
                 spec=k8s.apps.v1.DeploymentSpecArgs(
@@ -476,7 +486,7 @@ class KubernetesTarget(pulumi.ComponentResource):
         self._model_network(plan, pods, labels)
         if autoscaling is not None:
             self._autoscaler(prefix, plan, workload, autoscaling, labels)
-        self._publish(prefix, plan, labels)
+        self._publish(prefix, plan, labels, server)
 
     def _cache_spec(self, plan: ServingPlan, access_mode: str) -> k8s.core.v1.PersistentVolumeClaimSpecArgs:
         """The model cache, sized from the catalog (weights plus slack)."""
@@ -529,14 +539,14 @@ class KubernetesTarget(pulumi.ComponentResource):
                 opts=self._child(),
             )
 
-    def _publish(self, prefix: str, plan: ServingPlan, labels: dict[str, str]) -> None:
+    def _publish(self, prefix: str, plan: ServingPlan, labels: dict[str, str], server: pulumi.Resource) -> None:
         internal = f"http://{plan.model}.{self.namespace_name}.svc.cluster.local:{plan.api_port}{plan.openai_base_path}"
         base_url = internal
         exposure = self._settings.exposure
         if exposure is not None and plan.api_key_secret is None:
             pulumi.log.warn(f"{plan.model}: the engine has no authentication, so it stays inside the cluster")
         elif exposure is not None:
-            self._expose(prefix, plan, labels, exposure)
+            self._expose(prefix, plan, labels, exposure, server)
             base_url = expose.public_base_url(plan, exposure)
         self.published.append(PublishedModel(model=plan.model, base_url=base_url, internal_url=internal))
         metrics = plan.metrics
@@ -554,13 +564,22 @@ class KubernetesTarget(pulumi.ComponentResource):
             )
         )
 
-    def _expose(self, prefix: str, plan: ServingPlan, labels: dict[str, str], exposure: ExposureSettings) -> None:
+    def _expose(
+        self,
+        prefix: str,
+        plan: ServingPlan,
+        labels: dict[str, str],
+        exposure: ExposureSettings,
+        server: pulumi.Resource,
+    ) -> None:
+        """Routes are created once the server is ready, so they never point at nothing."""
         if exposure.kind == "ingress":
             k8s.networking.v1.Ingress(
                 f"{prefix}-ingress",
-                metadata=self._meta(plan.model, labels, expose.ingress_annotations(exposure) or None),
+                # Not every controller reports a load balancer status; readiness was awaited already.
+                metadata=self._meta(plan.model, labels, expose.ingress_annotations(exposure) | SKIP_AWAIT),
                 spec=expose.ingress(plan, plan.model, exposure),
-                opts=self._child(),
+                opts=self._child([server]),
             )
         else:
             k8s.apiextensions.CustomResource(
@@ -569,5 +588,5 @@ class KubernetesTarget(pulumi.ComponentResource):
                 kind="HTTPRoute",
                 metadata=self._meta(plan.model, labels),
                 spec=expose.http_route(plan, plan.model, exposure),
-                opts=self._child(),
+                opts=self._child([server]),
             )

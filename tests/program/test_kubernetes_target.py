@@ -455,6 +455,8 @@ def test_every_model_has_a_disruption_budget_and_a_cluster_ip_service(
         assert budget["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
         service = objects[("Service", name)]["spec"]
         assert service["type"] == "ClusterIP" and service["selector"] == selector
+        # Endpoints appear only after the model loads (or never at zero replicas): no await.
+        assert objects[("Service", name)]["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
         assert [p["port"] for p in service["ports"]] == [plans[name].api_port]
 
 
@@ -562,6 +564,7 @@ def test_ingress_exposes_only_the_openai_routes_with_tls(rendered: dict[str, Rec
         assert [(p["path"], p["pathType"]) for p in paths] == [("/v1", "Prefix")]
         assert paths[0]["backend"]["service"]["name"] == name
         assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
+        assert ingress["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
     assert rendered["cluster"].outputs["endpoints"] == {
         "phi4-mini": "https://phi4-mini.models.example.com/v1",
         "qwen3-onnx": "https://qwen3-onnx.models.example.com/v1",
