@@ -256,6 +256,8 @@ def test_default_deny_and_dns_for_the_whole_namespace(rendered: dict[str, Record
     [rule] = dns["egress"]
     assert {(p["protocol"], p["port"]) for p in rule["ports"]} == {("UDP", 53), ("TCP", 53)}
     assert rule["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
+    assert rule["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
+    assert rule["to"][1] == {"ipBlock": {"cidr": "169.254.20.10/32"}}, "NodeLocal DNSCache"
 
 
 def test_clients_and_prometheus_reach_only_their_ports(rendered: dict[str, Recording]) -> None:

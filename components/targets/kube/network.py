@@ -1,6 +1,7 @@
 """Network policies: deny everything in the stack's namespace, then allow exactly what is needed.
 
-Per namespace: default deny (ingress and egress) and DNS egress to the cluster's resolver.
+Per namespace: default deny (ingress and egress) and DNS egress to the cluster's resolver
+(kube-dns pods, or NodeLocal DNSCache's link-local address).
 Per model: clients to the API port; Prometheus (the monitoring namespace) to the metrics port,
 or to the API port where the engine has no metrics and a blackbox probe checks health; and
 egress on 443 to the internet (never cluster or private ranges, never the cloud metadata
@@ -25,6 +26,8 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 CLIENT_LABEL = "slm-deploy.dev/client"
 #: CoreDNS / kube-dns pods carry this label in kube-system on AKS, EKS, GKE and kubeadm.
 DNS_SELECTOR = {"k8s-app": "kube-dns"}
+#: NodeLocal DNSCache's default link-local address, where clusters that run it send DNS.
+NODE_LOCAL_DNS = "169.254.20.10/32"
 PRIVATE_IPV4 = ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"]
 PRIVATE_IPV6 = ["fc00::/7", "fe80::/10"]
 HOSTS_ANNOTATION = "slm-deploy.dev/egress-hosts"
@@ -76,7 +79,10 @@ def namespace_policies() -> list[Policy]:
                                     match_labels={NAMESPACE_NAME_LABEL: "kube-system"}
                                 ),
                                 pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=DNS_SELECTOR),
-                            )
+                            ),
+                            k8s.networking.v1.NetworkPolicyPeerArgs(
+                                ip_block=k8s.networking.v1.IPBlockArgs(cidr=NODE_LOCAL_DNS)
+                            ),
                         ],
                         ports=[
                             k8s.networking.v1.NetworkPolicyPortArgs(protocol="UDP", port=53),
