@@ -23,13 +23,13 @@ from starlette.exceptions import HTTPException
 
 from slm_onnx_server.auth import ApiKeyChecker
 from slm_onnx_server.config import Settings
-from slm_onnx_server.engine import EngineUnavailable, EngineWorker, ModelInfo, SamplingParams, TokenArray
+from slm_onnx_server.engine import EngineUnavailableError, EngineWorker, ModelInfo, SamplingParams, TokenArray
 from slm_onnx_server.generation import (
     Generation,
-    GenerationFailed,
-    GenerationRejected,
+    GenerationFailedError,
+    GenerationRejectedError,
     GenerationService,
-    Overloaded,
+    OverloadedError,
     collect,
 )
 from slm_onnx_server.metrics import ServerMetrics
@@ -44,12 +44,14 @@ from slm_onnx_server.schemas import (
     ModelCard,
     ModelList,
     ResponseMessage,
+    SamplingRequest,
     Usage,
     error_body,
 )
 
 log = logging.getLogger("slm_onnx_server")
 T = TypeVar("T")
+RequestT = TypeVar("RequestT", bound=SamplingRequest)
 
 _ERROR_TYPES = {
     400: ("invalid_request_error", None),
@@ -66,7 +68,13 @@ class ApiError(Exception):
     """An OpenAI-style error response; the message must not quote the request's content."""
 
     def __init__(
-        self, status: int, message: str, *, code: str | None = None, param: str | None = None, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -81,7 +89,7 @@ class ApiError(Exception):
         return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
-class ClientGone(Exception):
+class ClientDisconnectedError(Exception):
     """The client closed the connection before the answer was ready."""
 
 
@@ -96,12 +104,21 @@ class Runtime:
     created: int
 
 
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """`messages.0.role`: the field path without pydantic's union-member tags like `list[str]`."""
+    parts = [str(p) for p in loc if isinstance(p, int) or (p.isidentifier() and p not in _UNION_TAGS)]
+    return ".".join(parts)
+
+
 def _validation_message(error: ValidationError) -> tuple[str, str | None]:
     """First problem, by field path, without echoing the submitted value."""
     first = error.errors(include_input=False, include_url=False)[0]
-    loc = ".".join(str(part) for part in first["loc"])
     if first["type"] == "json_invalid":
         return "request body is not valid JSON", None
+    loc = _field_path(first["loc"])
     return (f"{loc}: {first['msg']}" if loc else str(first["msg"])), (loc or None)
 
 
@@ -123,101 +140,85 @@ async def run_until_disconnect(request: Request, awaitable: Awaitable[T]) -> T:
             with suppress(asyncio.CancelledError):
                 await work
     if work.cancelled():
-        raise ClientGone
+        raise ClientDisconnectedError
     return work.result()
 
 
-def create_app(settings: Settings, keys: frozenset[str] | None) -> FastAPI:
-    """An app for one model; the model loads during the lifespan startup (before binding)."""
-    metrics = ServerMetrics(settings.served_model_name)
-    checker = ApiKeyChecker(keys)
-    holder: dict[str, Runtime] = {}
+class OpenAIApi:
+    """Route logic for one served model; create_app wires it into FastAPI."""
+
+    def __init__(self, settings: Settings, keys: frozenset[str] | None) -> None:
+        self.settings = settings
+        self.model_name = settings.served_model_name
+        self.metrics = ServerMetrics(settings.served_model_name)
+        self.checker = ApiKeyChecker(keys)
+        self.rt: Runtime | None = None
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        """Load the model before uvicorn binds its socket; stop the engine after the drain."""
+        s = self.settings
         worker = EngineWorker(
-            settings.model_dir,
+            s.model_dir,
             asyncio.get_running_loop(),
-            max_running=settings.max_running,
-            batch_wait_ms=settings.batch_wait_ms,
-            seeded_workers=settings.seeded_workers,
-            execution_provider=settings.execution_provider,
+            max_running=s.max_running,
+            batch_wait_ms=s.batch_wait_ms,
+            seeded_workers=s.seeded_workers,
+            execution_provider=s.execution_provider,
         )
         info = await worker.start()
-        service = GenerationService(worker, metrics, max_in_flight=settings.max_running + settings.max_queued)
-        holder["rt"] = Runtime(worker, service, info, ThreadPoolExecutor(1, "tokenize"), int(time.time()))
-        log.info("ready", extra={"fields": {"model": settings.served_model_name, "port": settings.port}})
+        service = GenerationService(worker, self.metrics, max_in_flight=s.max_running + s.max_queued)
+        self.rt = Runtime(worker, service, info, ThreadPoolExecutor(1, "tokenize"), int(time.time()))
+        log.info("ready", extra={"fields": {"model": self.model_name, "port": s.port}})
         try:
             yield
         finally:
             log.info("stopping the engine")
             await asyncio.to_thread(worker.stop)
-            holder["rt"].tokenize.shutdown(wait=False)
+            self.rt.tokenize.shutdown(wait=False)
 
-    app = FastAPI(title="slm-onnx-server", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-
-    def runtime() -> Runtime:
-        rt = holder.get("rt")
+    def runtime(self) -> Runtime:
+        rt = self.rt
         if rt is None or not rt.worker.healthy:
             raise ApiError(503, "the model is not ready")
         return rt
 
-    async def require_key(request: Request) -> None:
-        if not checker.allows(request.headers.get("authorization")):
+    async def require_key(self, request: Request) -> None:
+        if not self.checker.allows(request.headers.get("authorization")):
             raise ApiError(
                 401,
                 "missing or invalid API key: send 'Authorization: Bearer <key>'",
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
-
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, error: ApiError) -> Response:
-        return error.response()
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(_: Request, error: HTTPException) -> Response:
-        return ApiError(error.status_code, str(error.detail), headers=error.headers).response()
-
-    @app.exception_handler(RequestValidationError)
-    async def _request_invalid(_: Request, error: RequestValidationError) -> Response:
-        return ApiError(400, "invalid request").response()
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, error: Exception) -> Response:
-        log.exception("unexpected error")
-        return ApiError(500, "internal server error").response()
-
-    @app.get("/health")
-    async def health() -> Response:
-        rt = holder.get("rt")
-        if rt is None or not rt.worker.healthy:
+    async def health(self) -> Response:
+        if self.rt is None or not self.rt.worker.healthy:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @app.get("/metrics")
-    async def prometheus_metrics() -> Response:
-        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    async def prometheus_metrics(self) -> Response:
+        return PlainTextResponse(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @v1.get("/models")
-    async def models() -> ModelList:
-        rt = runtime()
-        card = ModelCard(id=settings.served_model_name, created=rt.created, max_model_len=rt.info.context_length)
+    async def models(self) -> ModelList:
+        rt = self.runtime()
+        card = ModelCard(id=self.model_name, created=rt.created, max_model_len=rt.info.context_length)
         return ModelList(data=[card])
 
-    async def parse(request: Request, model: type[T]) -> T:
+    async def parse(self, request: Request, model: type[RequestT]) -> RequestT:
         body = await request.body()
         try:
-            parsed = model.model_validate_json(body)  # type: ignore[attr-defined]
+            parsed = model.model_validate_json(body)
         except ValidationError as error:
             message, param = _validation_message(error)
             raise ApiError(400, message, param=param) from None
-        if parsed.model != settings.served_model_name:
-            raise ApiError(404, f"the model '{parsed.model}' does not exist", code="model_not_found", param="model")
-        return parsed  # type: ignore[no-any-return]
+        if parsed.model != self.model_name:
+            raise ApiError(
+                404, f"the model '{parsed.model}' does not exist", code="model_not_found", param="model"
+            )
+        return parsed
 
-    async def encode(rt: Runtime, make_text: Callable[[], str]) -> TokenArray:
+    async def encode(self, rt: Runtime, make_text: Callable[[], str]) -> TokenArray:
+        """Tokenize on one helper thread: long prompts must not stall the event loop."""
         tokenizer = rt.worker.tokenizer
 
         def work() -> TokenArray:
@@ -228,7 +229,9 @@ def create_app(settings: Settings, keys: frozenset[str] | None) -> FastAPI:
         except (RuntimeError, ValueError) as error:
             raise ApiError(400, f"the prompt could not be tokenized: {type(error).__name__}") from None
 
+    @staticmethod
     def budget(rt: Runtime, prompt: TokenArray, requested: int | None, what: str) -> int:
+        """max_tokens, checked against the context; None means the rest of the context."""
         context = rt.info.context_length
         size = len(prompt)
         if size == 0:
@@ -254,119 +257,161 @@ def create_app(settings: Settings, keys: frozenset[str] | None) -> FastAPI:
         return requested
 
     async def start(
-        request: Request, rt: Runtime, prompt: TokenArray, params: SamplingParams, stops: list[str], arrived: float
+        self,
+        request: Request,
+        rt: Runtime,
+        req: SamplingRequest,
+        prompt: TokenArray,
+        *,
+        max_tokens: int,
+        arrived: float,
     ) -> Generation:
+        """Admit the request and wait for its first token (or its refusal)."""
+        params = SamplingParams(
+            max_tokens=max_tokens,
+            temperature=req.temperature,
+            top_p=req.top_p,
+            top_k=req.top_k,
+            seed=req.seed,
+        )
         try:
-            generation = rt.service.start(prompt, params, stops, arrived)
-        except Overloaded:
+            generation = rt.service.start(prompt, params, req.stop_list(), arrived)
+        except OverloadedError:
             raise ApiError(
                 429,
                 "the server is at capacity; retry later",
-                headers={"Retry-After": str(settings.retry_after_seconds)},
+                headers={"Retry-After": str(self.settings.retry_after_seconds)},
             ) from None
-        except EngineUnavailable:
+        except EngineUnavailableError:
             raise ApiError(503, "the model is not available") from None
         record_of(request.scope).outcome = generation.outcome
         try:
             await run_until_disconnect(request, generation.first())
-        except GenerationRejected as error:
+        except GenerationRejectedError as error:
             raise ApiError(400, f"the engine refused the request: {error}") from None
-        except GenerationFailed:
+        except GenerationFailedError:
             raise ApiError(500, "generation failed") from None
         except BaseException:
             generation.close()
             raise
         return generation
 
+    @staticmethod
     async def answer(request: Request, generation: Generation) -> str:
         try:
             text = await run_until_disconnect(request, collect(generation))
-        except GenerationFailed:
+        except GenerationFailedError:
             raise ApiError(500, "generation failed") from None
         if generation.outcome.finish_reason not in ("stop", "length"):
             raise ApiError(503, "the generation was aborted")
         return text
 
-    def usage_of(generation: Generation) -> Usage:
-        o = generation.outcome
-        return Usage(
-            prompt_tokens=o.prompt_tokens,
-            completion_tokens=o.completion_tokens,
-            total_tokens=o.prompt_tokens + o.completion_tokens,
-        )
-
-    def sampling(req: ChatCompletionRequest | CompletionRequest, max_tokens: int) -> SamplingParams:
-        return SamplingParams(
-            max_tokens=max_tokens, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k, seed=req.seed
-        )
-
-    @v1.post("/chat/completions")
-    async def chat_completions(request: Request) -> Response:
+    async def chat_completions(self, request: Request) -> Response:
         arrived = time.perf_counter()
-        req = await parse(request, ChatCompletionRequest)
-        rt = runtime()
+        req = await self.parse(request, ChatCompletionRequest)
+        rt = self.runtime()
         record_of(request.scope).stream = req.stream
         messages = json.dumps([{"role": m.template_role(), "content": m.text()} for m in req.messages])
         tokenizer = rt.worker.tokenizer
-        prompt = await encode(rt, lambda: str(tokenizer.apply_chat_template(messages, add_generation_prompt=True)))
-        max_tokens = budget(rt, prompt, req.token_limit(), "messages")
+        prompt = await self.encode(
+            rt, lambda: str(tokenizer.apply_chat_template(messages, add_generation_prompt=True))
+        )
+        max_tokens = self.budget(rt, prompt, req.token_limit(), "messages")
         try:
-            generation = await start(request, rt, prompt, sampling(req, max_tokens), req.stop_list(), arrived)
-        except ClientGone:
-            return Response(status_code=499)
-        rid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        if req.stream:
-            include_usage = bool(req.stream_options and req.stream_options.include_usage)
-            events = chat_events(generation, rid, created, settings.served_model_name, include_usage)
-            return sse_response(events)
-        try:
-            text = await answer(request, generation)
-        except ClientGone:
+            generation = await self.start(request, rt, req, prompt, max_tokens=max_tokens, arrived=arrived)
+            rid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+            if req.stream:
+                usage = bool(req.stream_options and req.stream_options.include_usage)
+                return sse_response(chat_events(generation, rid, created, self.model_name, usage))
+            text = await self.answer(request, generation)
+        except ClientDisconnectedError:
             return Response(status_code=499)
         body = ChatCompletion(
             id=rid,
             created=created,
-            model=settings.served_model_name,
-            choices=[ChatChoice(message=ResponseMessage(content=text), finish_reason=_openai_reason(generation))],
-            usage=usage_of(generation),
+            model=self.model_name,
+            choices=[
+                ChatChoice(message=ResponseMessage(content=text), finish_reason=_openai_reason(generation))
+            ],
+            usage=_usage(generation),
         )
         return JSONResponse(body.model_dump())
 
-    @v1.post("/completions")
-    async def completions(request: Request) -> Response:
+    async def completions(self, request: Request) -> Response:
         arrived = time.perf_counter()
-        req = await parse(request, CompletionRequest)
-        rt = runtime()
+        req = await self.parse(request, CompletionRequest)
+        rt = self.runtime()
         record_of(request.scope).stream = req.stream
         text_prompt = req.prompt_text()
-        prompt = await encode(rt, lambda: text_prompt)
-        max_tokens = budget(rt, prompt, req.token_limit(), "prompt")
+        prompt = await self.encode(rt, lambda: text_prompt)
+        max_tokens = self.budget(rt, prompt, req.token_limit(), "prompt")
         try:
-            generation = await start(request, rt, prompt, sampling(req, max_tokens), req.stop_list(), arrived)
-        except ClientGone:
-            return Response(status_code=499)
-        rid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
-        if req.stream:
-            include_usage = bool(req.stream_options and req.stream_options.include_usage)
-            events = completion_events(generation, rid, created, settings.served_model_name, include_usage)
-            return sse_response(events)
-        try:
-            text = await answer(request, generation)
-        except ClientGone:
+            generation = await self.start(request, rt, req, prompt, max_tokens=max_tokens, arrived=arrived)
+            rid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
+            if req.stream:
+                usage = bool(req.stream_options and req.stream_options.include_usage)
+                return sse_response(completion_events(generation, rid, created, self.model_name, usage))
+            text = await self.answer(request, generation)
+        except ClientDisconnectedError:
             return Response(status_code=499)
         body = Completion(
             id=rid,
             created=created,
-            model=settings.served_model_name,
+            model=self.model_name,
             choices=[CompletionChoice(text=text, finish_reason=_openai_reason(generation))],
-            usage=usage_of(generation),
+            usage=_usage(generation),
         )
         return JSONResponse(body.model_dump())
 
+
+async def _api_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return error.response()
+
+
+async def _http_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    return ApiError(error.status_code, str(error.detail), headers=error.headers).response()
+
+
+async def _request_invalid(_: Request, error: Exception) -> Response:
+    return ApiError(400, "invalid request").response()
+
+
+async def _unexpected(_: Request, error: Exception) -> Response:
+    log.error("unexpected error", exc_info=error)
+    return ApiError(500, "internal server error").response()
+
+
+def create_app(settings: Settings, keys: frozenset[str] | None) -> FastAPI:
+    """An app for one model; the model loads during the lifespan startup (before binding)."""
+    api = OpenAIApi(settings, keys)
+    app = FastAPI(
+        title="slm-onnx-server", lifespan=api.lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_api_route("/health", api.health, methods=["GET"])
+    app.add_api_route("/metrics", api.prometheus_metrics, methods=["GET"])
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(api.require_key)])
+    v1.add_api_route("/models", api.models, methods=["GET"])
+    v1.add_api_route("/chat/completions", api.chat_completions, methods=["POST"])
+    v1.add_api_route("/completions", api.completions, methods=["POST"])
     app.include_router(v1)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(AccessLogMiddleware, metrics=metrics)
+    app.add_middleware(AccessLogMiddleware, metrics=api.metrics)
     return app
+
+
+def _usage(generation: Generation) -> Usage:
+    o = generation.outcome
+    return Usage(
+        prompt_tokens=o.prompt_tokens,
+        completion_tokens=o.completion_tokens,
+        total_tokens=o.prompt_tokens + o.completion_tokens,
+    )
 
 
 def _openai_reason(generation: Generation) -> Any:
@@ -416,7 +461,7 @@ async def chat_events(
     try:
         async for piece in generation.pieces():
             yield chunk({"content": piece})
-    except GenerationFailed:
+    except GenerationFailedError:
         yield _stream_error("generation failed")
         yield _DONE
         return
@@ -447,7 +492,7 @@ async def completion_events(
     try:
         async for piece in generation.pieces():
             yield chunk(piece)
-    except GenerationFailed:
+    except GenerationFailedError:
         yield _stream_error("generation failed")
         yield _DONE
         return

@@ -61,13 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "--model-dir", type=Path, required=True, help="folder with genai_config.json, the ONNX model, tokenizer"
+        "--model-dir",
+        type=Path,
+        required=True,
+        help="folder with genai_config.json, the ONNX model, tokenizer",
     )
-    parser.add_argument("--served-model-name", help="model id clients send (default: the model folder's name)")
+    parser.add_argument(
+        "--served-model-name", help="model id clients send (default: the model folder's name)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: %(default)s)")
     auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--api-keys-file", type=Path, help="file with one API key per line ('#' starts a comment)")
+    auth.add_argument(
+        "--api-keys-file", type=Path, help="file with one API key per line ('#' starts a comment)"
+    )
     auth.add_argument(
         "--no-auth", action="store_true", help="serve /v1 without API keys (local development only)"
     )
@@ -115,7 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="override the execution provider in genai_config.json (default: as configured there)",
     )
     parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"], help="(default: %(default)s)"
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="(default: %(default)s)",
     )
     return parser
 

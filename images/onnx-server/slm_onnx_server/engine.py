@@ -32,6 +32,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -46,7 +47,7 @@ TokenArray = npt.NDArray[np.int32]
 INT32_SEED_MASK = 0x7FFFFFFF
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailableError(RuntimeError):
     """The engine failed or is shutting down; new work is refused."""
 
 
@@ -192,11 +193,13 @@ class EngineWorker:
 
     @property
     def healthy(self) -> bool:
-        return self.info is not None and self._failed is None and self._thread.is_alive() and not self._stopping
+        return (
+            self.info is not None and self._failed is None and self._thread.is_alive() and not self._stopping
+        )
 
     def submit(self, job: Job) -> None:
         if not self.healthy:
-            raise EngineUnavailable(self._failed or "the engine is not running")
+            raise EngineUnavailableError(self._failed or "the engine is not running")
         p = job.params
         sampling = p.sampling if p.sampling is not None else self._default_sampling
         if self._pool is not None and p.seed is not None and sampling:
@@ -233,14 +236,14 @@ class EngineWorker:
         try:
             engine = self._load()
             self._warm_up(engine)
-        except Exception as error:  # noqa: BLE001 - reported to the awaiting startup
+        except Exception as error:
             self._failed = f"model failed to load: {error}"
             self._resolve_ready(error)
             return
         self._resolve_ready(None)
         try:
             self._pump(engine)
-        except Exception as error:  # noqa: BLE001 - the engine is unusable; fail everyone
+        except Exception as error:
             log.exception("engine loop failed")
             self._failed = f"engine failed: {error}"
             self._fail_all(str(error))
@@ -423,14 +426,14 @@ class EngineWorker:
             time.sleep(0.001)  # capacity pressure: let running requests finish first
 
     def _send(self, items: list[tuple[Job, Step]]) -> None:
-        try:
+        with suppress(RuntimeError):  # a closed event loop: nobody is waiting any more
             self._loop.call_soon_threadsafe(_deliver, items)
-        except RuntimeError:
-            pass  # the event loop is closed: nobody is waiting any more
 
     def _fail_all(self, message: str) -> None:
         now = time.perf_counter()
-        self._send([(a.job, Step((), now, Finish("error", 0, message=message))) for a in self._active.values()])
+        self._send(
+            [(a.job, Step((), now, Finish("error", 0, message=message))) for a in self._active.values()]
+        )
         self._active.clear()
 
     def _close_all(self) -> None:
@@ -486,7 +489,8 @@ class SeededPool:
         self._eos = frozenset(int(t) for t in tokenizer.eos_token_ids)
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._threads = [
-            threading.Thread(target=self._work, name=f"ortgenai-seeded-{i}", daemon=True) for i in range(workers)
+            threading.Thread(target=self._work, name=f"ortgenai-seeded-{i}", daemon=True)
+            for i in range(workers)
         ]
         for thread in self._threads:
             thread.start()
@@ -501,16 +505,14 @@ class SeededPool:
             thread.join(5)
 
     def _emit(self, job: Job, step: Step) -> None:
-        try:
+        with suppress(RuntimeError):
             self._loop.call_soon_threadsafe(job.queue.put_nowait, step)
-        except RuntimeError:
-            pass
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
             try:
                 self._generate(job, self._emit)
-            except Exception as error:  # noqa: BLE001 - one failed request must not stop the pool
+            except Exception as error:
                 log.exception("seeded generation failed")
                 self._emit(job, Step((), time.perf_counter(), Finish("error", 0, message=str(error))))
 

@@ -7,7 +7,6 @@ reads slower than the model generates gets fewer, larger chunks instead of falli
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,15 +16,15 @@ from slm_onnx_server.metrics import ServerMetrics
 from slm_onnx_server.textstream import StopMatcher
 
 
-class Overloaded(Exception):
+class OverloadedError(Exception):
     """Every running and queued slot is taken."""
 
 
-class GenerationRejected(Exception):
+class GenerationRejectedError(Exception):
     """The engine refused the request's parameters; a client error."""
 
 
-class GenerationFailed(Exception):
+class GenerationFailedError(Exception):
     """The engine failed while generating; a server error."""
 
 
@@ -47,10 +46,12 @@ class GenerationService:
         self.max_in_flight = max_in_flight
         self.in_flight = 0
 
-    def start(self, prompt: TokenArray, params: SamplingParams, stops: list[str], arrived: float) -> Generation:
-        """Admit a request or raise Overloaded; the caller must close() what it gets."""
+    def start(
+        self, prompt: TokenArray, params: SamplingParams, stops: list[str], arrived: float
+    ) -> Generation:
+        """Admit a request or raise OverloadedError; the caller must close() what it gets."""
         if self.in_flight >= self.max_in_flight:
-            raise Overloaded
+            raise OverloadedError
         generation = Generation(self, prompt, params, stops, arrived)
         self.in_flight += 1
         self.metrics.waiting.inc()
@@ -66,7 +67,12 @@ class Generation:
     """Iterate `pieces()` for text; `outcome` holds the counts once it is exhausted."""
 
     def __init__(
-        self, service: GenerationService, prompt: TokenArray, params: SamplingParams, stops: list[str], arrived: float
+        self,
+        service: GenerationService,
+        prompt: TokenArray,
+        params: SamplingParams,
+        stops: list[str],
+        arrived: float,
     ) -> None:
         self._service = service
         self._metrics = service.metrics
@@ -86,7 +92,9 @@ class Generation:
         if finish is not None and not step.tokens and finish.reason == "error":
             self.outcome.finish_reason = "error"
             self.close()
-            raise (GenerationRejected if finish.rejected else GenerationFailed)(finish.message or "generation failed")
+            raise (GenerationRejectedError if finish.rejected else GenerationFailedError)(
+                finish.message or "generation failed"
+            )
         self._pending = step
 
     async def pieces(self) -> AsyncIterator[str]:
@@ -103,7 +111,7 @@ class Generation:
                     steps.append(queue.get_nowait())
                 text = "".join(self._consume(step) for step in steps)
                 if self.outcome.finish_reason == "error":
-                    raise GenerationFailed("generation failed")
+                    raise GenerationFailedError("generation failed")
                 if text:
                     yield text
         finally:
@@ -162,4 +170,3 @@ class Generation:
 async def collect(generation: Generation) -> str:
     """The whole answer, for non-streaming responses."""
     return "".join([piece async for piece in generation.pieces()])
-

@@ -69,9 +69,9 @@ class ServerMetrics:
         r = self.registry
         label = ["model_name"]
         self.model_name = model_name
-        self.running = Gauge(
-            _strip(GAUGES[0]), "Requests generating tokens.", label, registry=r
-        ).labels(model_name)
+        self.running = Gauge(_strip(GAUGES[0]), "Requests generating tokens.", label, registry=r).labels(
+            model_name
+        )
         self.waiting = Gauge(
             _strip(GAUGES[1]), "Requests admitted but not yet generating.", label, registry=r
         ).labels(model_name)

@@ -103,14 +103,19 @@ class AccessLogMiddleware:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 headers_sent = True
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", record.request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", record.request_id.encode()),
+                ]
             await send(message)
 
         try:
             await self.app(scope, receive, tracking_send)
         except BaseException:
             if not headers_sent:
-                status = 499 if record.outcome is not None and record.outcome.finish_reason == "abort" else 500
+                status = (
+                    499 if record.outcome is not None and record.outcome.finish_reason == "abort" else 500
+                )
             raise
         finally:
             self._log(scope, record, status, time.perf_counter() - started)

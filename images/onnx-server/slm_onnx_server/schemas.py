@@ -49,7 +49,7 @@ class StreamOptions(_Strict):
     include_usage: StrictBool = False
 
 
-class _SamplingRequest(_Strict):
+class SamplingRequest(_Strict):
     """Fields shared by /v1/chat/completions and /v1/completions."""
 
     model: StrictStr
@@ -80,7 +80,7 @@ def _reject_set(model: BaseModel, names: tuple[str, ...]) -> None:
             raise ValueError(f"'{name}' is not supported by this server")
 
 
-class ChatCompletionRequest(_SamplingRequest):
+class ChatCompletionRequest(SamplingRequest):
     model_config = ConfigDict(strict=True, extra="allow")
 
     messages: Annotated[list[ChatMessage], Field(min_length=1)]
@@ -99,7 +99,7 @@ class ChatCompletionRequest(_SamplingRequest):
         return self.max_completion_tokens if self.max_completion_tokens is not None else self.max_tokens
 
 
-class CompletionRequest(_SamplingRequest):
+class CompletionRequest(SamplingRequest):
     model_config = ConfigDict(strict=True, extra="allow")
 
     prompt: StrictStr | Annotated[list[StrictStr], Field(min_length=1, max_length=1)]
@@ -203,6 +203,8 @@ class ModelList(BaseModel):
     data: list[ModelCard]
 
 
-def error_body(message: str, error_type: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, error_type: str, code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
     """The OpenAI error envelope; `message` must never echo a key or prompt text."""
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
