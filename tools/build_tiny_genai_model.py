@@ -165,7 +165,7 @@ def move_chat_template(out_dir: Path) -> None:
 
 
 def tune_genai_config(out_dir: Path) -> None:
-    """Search defaults for the server: greedy unless a request asks to sample, full context."""
+    """Search defaults for the server (greedy unless a request samples, the full context), one thread."""
     path = out_dir / "genai_config.json"
     config = json.loads(path.read_text())
     search = config["search"]
@@ -174,6 +174,9 @@ def tune_genai_config(out_dir: Path) -> None:
     search["top_k"] = 50
     search["top_p"] = 1.0
     search["temperature"] = 1.0
+    # One thread per step: a model this small gains nothing from more, and ONNX Runtime's
+    # spinning pool threads would take CPU from the HTTP server and the client beside it.
+    config["model"]["decoder"]["session_options"]["intra_op_num_threads"] = 1
     path.write_text(json.dumps(config, indent=4) + "\n")
 
 

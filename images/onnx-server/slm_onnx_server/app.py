@@ -165,6 +165,7 @@ class OpenAIApi:
             batch_wait_ms=s.batch_wait_ms,
             seeded_workers=s.seeded_workers,
             execution_provider=s.execution_provider,
+            intra_op_threads=s.intra_op_threads,
         )
         info = await worker.start()
         service = GenerationService(worker, self.metrics, max_in_flight=s.max_running + s.max_queued)
@@ -429,6 +430,17 @@ def _sse(payload: dict[str, Any]) -> str:
 
 
 _DONE = "data: [DONE]\n\n"
+_MARK = "\x00piece\x00"
+
+
+def _json_str(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _split_template(event: str, mark: str) -> tuple[str, str]:
+    """An SSE event around a placeholder string, split where the JSON string goes."""
+    before, _, after = event.partition(_json_str(mark))
+    return before, after
 
 
 def _stream_error(message: str) -> str:
@@ -457,10 +469,13 @@ async def chat_events(
             payload["usage"] = None
         return _sse(payload)
 
+    # Content chunks are the hot path: only the text is serialized per chunk.
+    before, after = _split_template(chunk({"content": _MARK}), _MARK)
+
     yield chunk({"role": "assistant", "content": ""})
     try:
         async for piece in generation.pieces():
-            yield chunk({"content": piece})
+            yield before + _json_str(piece) + after
     except GenerationFailedError:
         yield _stream_error("generation failed")
         yield _DONE
@@ -489,9 +504,11 @@ async def completion_events(
             payload["usage"] = None
         return _sse(payload)
 
+    before, after = _split_template(chunk(_MARK), _MARK)
+
     try:
         async for piece in generation.pieces():
-            yield chunk(piece)
+            yield before + _json_str(piece) + after
     except GenerationFailedError:
         yield _stream_error("generation failed")
         yield _DONE

@@ -30,6 +30,7 @@ class Settings:
     shutdown_timeout: float = 30.0
     retry_after_seconds: int = 1
     execution_provider: str | None = None
+    intra_op_threads: int | None = None
     log_level: str = "info"
 
 
@@ -122,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="override the execution provider in genai_config.json (default: as configured there)",
     )
     parser.add_argument(
+        "--intra-op-threads",
+        type=_positive_int,
+        help="ONNX Runtime threads per model step (default: genai_config.json, else all host CPUs; "
+        "set it to the container's CPU limit)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -155,5 +162,6 @@ def settings_from_args(argv: list[str] | None = None) -> Settings:
         max_body_bytes=args.max_body_bytes,
         shutdown_timeout=args.shutdown_timeout,
         execution_provider=args.execution_provider,
+        intra_op_threads=args.intra_op_threads,
         log_level=args.log_level,
     )

@@ -5,7 +5,7 @@ scheduled request by one step. Its contract is single-threaded: the Engine, its 
 and their TurnOptions may only be touched from the thread that created the Engine. So one
 owner thread (EngineWorker) loads the model, creates the Engine and pumps it; the event
 loop talks to it only through a command queue (submit, cancel), and the owner thread hands
-tokens back in one `call_soon_threadsafe` per engine step. The native `run()` releases the
+tokens back through an Outbox (one loop wake-up per batch of steps). The native `run()` releases the
 GIL, so HTTP work and token decoding on the event loop overlap with the model's compute.
 
 Two kinds of batching exist, chosen by the model folder, not by this server:
@@ -31,6 +31,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -135,10 +136,36 @@ def finish_reason_name(reason: int) -> str:
     return _FINISH_REASONS.get(reason, "error")
 
 
-def _deliver(items: list[tuple[Job, Step]]) -> None:
-    """Runs on the event loop: one call per engine step, for every request it advanced."""
-    for job, step in items:
-        job.queue.put_nowait(step)
+class Outbox:
+    """Hands steps from worker threads to the event loop.
+
+    One wake-up of the loop carries everything produced since the previous one, so when the
+    loop falls behind the model, it catches up in fewer, larger batches.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: deque[tuple[Job, Step]] = deque()
+        self._lock = threading.Lock()
+        self._scheduled = False
+
+    def send(self, items: list[tuple[Job, Step]]) -> None:
+        """Any thread."""
+        self._items.extend(items)
+        with self._lock:
+            if self._scheduled:
+                return
+            self._scheduled = True
+        with suppress(RuntimeError):  # a closed event loop: nobody is waiting any more
+            self._loop.call_soon_threadsafe(self._flush)
+
+    def _flush(self) -> None:
+        with self._lock:
+            self._scheduled = False
+        items = self._items
+        while items:
+            job, step = items.popleft()
+            job.queue.put_nowait(step)
 
 
 class _Active:
@@ -164,9 +191,12 @@ class EngineWorker:
         batch_wait_ms: float,
         seeded_workers: int,
         execution_provider: str | None = None,
+        intra_op_threads: int | None = None,
     ) -> None:
         self._model_dir = model_dir
+        self._intra_op_threads = intra_op_threads
         self._loop = loop
+        self._outbox = Outbox(loop)
         self._max_running = max_running
         self._batch_wait = batch_wait_ms / 1000.0
         self._seeded_workers = seeded_workers
@@ -255,7 +285,11 @@ class EngineWorker:
         dynamic = isinstance(config_json.get("engine", {}).get("dynamic_batching"), dict)
         config = og.Config(str(self._model_dir))
         kind = "dynamic_batching" if dynamic else "static_batching"
-        config.overlay(json.dumps({"engine": {kind: {"max_batch_size": self._max_running}}}))
+        overlay: dict[str, Any] = {"engine": {kind: {"max_batch_size": self._max_running}}}
+        if self._intra_op_threads is not None:
+            session = {"intra_op_num_threads": self._intra_op_threads}
+            overlay["model"] = {"decoder": {"session_options": session}}
+        config.overlay(json.dumps(overlay))
         if self._execution_provider is not None:
             config.clear_providers()
             if self._execution_provider != "cpu":
@@ -278,7 +312,7 @@ class EngineWorker:
         )
         self._buffer = engine.create_event_buffer(4 * self._max_running + 16)
         if not dynamic:
-            self._pool = SeededPool(model, self._loop, self._seeded_workers, self.tokenizer)
+            self._pool = SeededPool(model, self._outbox, self._seeded_workers, self.tokenizer)
         log.info(
             "model loaded",
             extra={
@@ -426,8 +460,7 @@ class EngineWorker:
             time.sleep(0.001)  # capacity pressure: let running requests finish first
 
     def _send(self, items: list[tuple[Job, Step]]) -> None:
-        with suppress(RuntimeError):  # a closed event loop: nobody is waiting any more
-            self._loop.call_soon_threadsafe(_deliver, items)
+        self._outbox.send(items)
 
     def _fail_all(self, message: str) -> None:
         now = time.perf_counter()
@@ -483,9 +516,9 @@ class SeededPool:
     waiting requests queue here. Cancellation is checked before every token.
     """
 
-    def __init__(self, model: Any, loop: asyncio.AbstractEventLoop, workers: int, tokenizer: Any) -> None:
+    def __init__(self, model: Any, outbox: Outbox, workers: int, tokenizer: Any) -> None:
         self._model = model
-        self._loop = loop
+        self._outbox = outbox
         self._eos = frozenset(int(t) for t in tokenizer.eos_token_ids)
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._threads = [
@@ -505,8 +538,7 @@ class SeededPool:
             thread.join(5)
 
     def _emit(self, job: Job, step: Step) -> None:
-        with suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(job.queue.put_nowait, step)
+        self._outbox.send([(job, step)])
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:

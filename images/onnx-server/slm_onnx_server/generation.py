@@ -109,7 +109,10 @@ class Generation:
                 queue = self.job.queue
                 while not queue.empty():
                     steps.append(queue.get_nowait())
+                counted = self.outcome.completion_tokens
                 text = "".join(self._consume(step) for step in steps)
+                if self.outcome.completion_tokens > counted:
+                    self._metrics.generation_tokens.inc(self.outcome.completion_tokens - counted)
                 if self.outcome.finish_reason == "error":
                     raise GenerationFailedError("generation failed")
                 if text:
@@ -145,7 +148,6 @@ class Generation:
             metrics.itl.observe(max(0.0, at - self._last_token_at))
         self._last_token_at = at
         self.outcome.completion_tokens += 1
-        metrics.generation_tokens.inc()
 
     def _finish(self, finish: Finish) -> None:
         self.outcome.finish_reason = finish.reason
