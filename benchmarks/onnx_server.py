@@ -259,7 +259,8 @@ def main() -> int:
 
     engine_s, generator_s, http_s = summarize(engine_runs), summarize(generator_runs), summarize(single)
     print(
-        f"slm-onnx-server benchmark: {name} ({model_dir}), {n} tokens per stream, {runs} runs, {os.cpu_count()} CPUs"
+        f"slm-onnx-server benchmark: {name} ({model_dir}), {n} tokens per stream, "
+        f"{runs} runs, {os.cpu_count()} CPUs"
     )
     print()
     print(f"{'single stream':<34}{'decode tok/s':>12}{'TTFT p50 ms':>14}{'TTFT p95 ms':>14}")
@@ -276,7 +277,8 @@ def main() -> int:
         print(f"{streams:<34}{rate:>16.0f}{rate / aggregate[1]:>12.2f}")
     scale = aggregate[16] / aggregate[1]
     print(
-        f"16 streams / 1 stream: {scale:.2f}x (goal >= {AGGREGATE_GOAL:.0f}x: {verdict(scale >= AGGREGATE_GOAL)})"
+        f"16 streams / 1 stream: {scale:.2f}x "
+        f"(goal >= {AGGREGATE_GOAL:.0f}x: {verdict(scale >= AGGREGATE_GOAL)})"
     )
     print(f"finished in {time.monotonic() - started:.1f} s")
     return 0

@@ -13,9 +13,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -156,13 +157,13 @@ def count_tokens() -> Callable[[str], int]:
 
 
 @pytest.fixture(scope="session")
-def chat_prompt() -> Callable[[list[dict[str, str]]], str]:
+def chat_prompt() -> Callable[[Sequence[Mapping[str, Any]]], str]:
     """The fixture's chat template applied in the test process."""
     import onnxruntime_genai as og
 
     tokenizer = og.Tokenizer(og.Model(str(FIXTURE)))
 
-    def render(messages: list[dict[str, str]]) -> str:
-        return str(tokenizer.apply_chat_template(json.dumps(messages), add_generation_prompt=True))
+    def render(messages: Sequence[Mapping[str, Any]]) -> str:
+        return str(tokenizer.apply_chat_template(json.dumps(list(messages)), add_generation_prompt=True))
 
     return render

@@ -15,10 +15,11 @@ import httpx
 import openai
 import pytest
 from conftest import KEYS, MODEL, Server
+from openai.types.chat import ChatCompletionMessageParam
 
 pytestmark = pytest.mark.integration
 
-USER = [{"role": "user", "content": "Tell me a story about a robot."}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Tell me a story about a robot."}]
 
 
 def client(server: Server, key: str = KEYS[0]) -> openai.OpenAI:
@@ -32,9 +33,11 @@ def test_models_lists_the_served_model(server: Server) -> None:
 
 
 def test_chat_counts_prompt_and_completion_tokens_exactly(
-    server: Server, count_tokens: Callable[[str], int], chat_prompt: Callable[[list[dict[str, str]]], str]
+    server: Server,
+    count_tokens: Callable[[str], int],
+    chat_prompt: Callable[[list[ChatCompletionMessageParam]], str],
 ) -> None:
-    reply = client(server).chat.completions.create(model=MODEL, messages=USER, max_tokens=7, temperature=0)  # type: ignore[arg-type]
+    reply = client(server).chat.completions.create(model=MODEL, messages=USER, max_tokens=7, temperature=0)
     assert reply.object == "chat.completion"
     assert reply.model == MODEL
     choice = reply.choices[0]
@@ -49,10 +52,10 @@ def test_chat_counts_prompt_and_completion_tokens_exactly(
 
 def test_chat_stream_matches_the_non_streamed_answer(server: Server) -> None:
     api = client(server)
-    whole = api.chat.completions.create(model=MODEL, messages=USER, max_tokens=40, temperature=0)  # type: ignore[arg-type]
+    whole = api.chat.completions.create(model=MODEL, messages=USER, max_tokens=40, temperature=0)
     stream = api.chat.completions.create(
         model=MODEL,
-        messages=USER,  # type: ignore[arg-type]
+        messages=USER,
         max_tokens=40,
         temperature=0,
         stream=True,
@@ -156,7 +159,7 @@ def test_sampling_with_a_seed_is_reproducible(server: Server) -> None:
     def sample(seed: int) -> str:
         reply = api.chat.completions.create(
             model=MODEL,
-            messages=USER,  # type: ignore[arg-type]
+            messages=USER,
             max_tokens=32,
             temperature=1.5,
             top_p=0.95,
@@ -224,7 +227,7 @@ def test_32_concurrent_streams_complete_with_exact_usage(server: Server) -> None
 
 def test_metrics_move_as_requests_are_served(server: Server) -> None:
     before = server.wait_idle()
-    reply = client(server).chat.completions.create(model=MODEL, messages=USER, max_tokens=9, temperature=0)  # type: ignore[arg-type]
+    reply = client(server).chat.completions.create(model=MODEL, messages=USER, max_tokens=9, temperature=0)
     after = server.wait_idle()
     assert reply.usage is not None
 

@@ -8,10 +8,11 @@ import httpx
 import openai
 import pytest
 from conftest import KEYS, MODEL, Server
+from openai.types.chat import ChatCompletionMessageParam
 
 pytestmark = pytest.mark.integration
 
-USER = [{"role": "user", "content": "hello"}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]
 
 
 def post(
@@ -41,7 +42,7 @@ def test_wrong_key_is_rejected_by_the_openai_client(server: Server) -> None:
         api.models.list()
     assert caught.value.status_code == 401
     with pytest.raises(openai.AuthenticationError):
-        api.chat.completions.create(model=MODEL, messages=USER, max_tokens=3)  # type: ignore[arg-type]
+        api.chat.completions.create(model=MODEL, messages=USER, max_tokens=3)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +144,7 @@ def test_malformed_completion_requests_get_400(server: Server, body: dict[str, A
 def test_unknown_model_is_404(server: Server) -> None:
     api = openai.OpenAI(base_url=server.v1, api_key=KEYS[0], max_retries=0)
     with pytest.raises(openai.NotFoundError) as caught:
-        api.chat.completions.create(model="gpt-4o", messages=USER, max_tokens=3)  # type: ignore[arg-type]
+        api.chat.completions.create(model="gpt-4o", messages=USER, max_tokens=3)
     assert caught.value.code == "model_not_found"
 
 

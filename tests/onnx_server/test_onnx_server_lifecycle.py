@@ -145,7 +145,7 @@ def test_sigterm_lets_in_flight_streams_finish_then_exits(start_server: StartSer
 
 
 def test_sigterm_drain_is_bounded(start_server: StartServer) -> None:
-    server = start_server("--shutdown-timeout", "0.5")
+    server = start_server("--shutdown-timeout", "1")
     rest: list[str] = []
     with httpx.Client(timeout=60) as http, open_stream(http, server) as lines:
         signalled = time.monotonic()

@@ -372,7 +372,8 @@ async def _api_error(_: Request, error: Exception) -> Response:
 
 async def _http_error(_: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
-    return ApiError(error.status_code, str(error.detail), headers=error.headers).response()
+    headers = dict(error.headers) if error.headers is not None else None
+    return ApiError(error.status_code, str(error.detail), headers=headers).response()
 
 
 async def _request_invalid(_: Request, error: Exception) -> Response:

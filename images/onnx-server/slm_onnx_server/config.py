@@ -27,7 +27,7 @@ class Settings:
     seeded_workers: int = 2
     max_body_bytes: int = 4 * 1024 * 1024
     max_stop_strings: int = 16
-    shutdown_timeout: float = 30.0
+    shutdown_timeout: int = 30
     retry_after_seconds: int = 1
     execution_provider: str | None = None
     intra_op_threads: int | None = None
@@ -113,8 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--shutdown-timeout",
-        type=_non_negative_float,
-        default=30.0,
+        type=_non_negative_int,
+        default=30,
         help="seconds in-flight requests get to finish after SIGTERM (default: %(default)s)",
     )
     parser.add_argument(

@@ -64,7 +64,7 @@ class ServerMetrics:
 
     def __init__(self, model_name: str) -> None:
         # <name>_created series double the counter output for no dashboard use.
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         label = ["model_name"]
