@@ -36,6 +36,8 @@ class Server:
     base_url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    home: Path
+    cwd: Path
 
     @property
     def v1(self) -> str:
@@ -108,6 +110,9 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServ
 
     def start(*flags: str) -> Server:
         port = free_port()
+        home, cwd = workdir / f"home-{port}", workdir / f"cwd-{port}"
+        home.mkdir()
+        cwd.mkdir()
         log_path = workdir / f"server-{port}.log"
         command = [
             sys.executable,
@@ -124,8 +129,11 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServ
             *flags,
         ]
         with log_path.open("wb") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
-        server = Server(f"http://127.0.0.1:{port}", process, log_path)
+            # An empty HOME and working directory: the server must leave both untouched.
+            env = {**os.environ, "HOME": str(home)}
+            env.pop("ORT_DISABLE_TELEMETRY", None)
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        server = Server(f"http://127.0.0.1:{port}", process, log_path, home, cwd)
         started.append(server)
         _wait_healthy(server)
         return server

@@ -276,3 +276,11 @@ def test_logs_are_json_lines_without_prompts_completions_or_keys(server: Server)
     assert all(key not in text for key in KEYS)
     assert len(completion.strip()) >= 8
     assert completion.strip() not in text
+
+
+def test_the_server_writes_nothing_to_home_or_its_working_directory(server: Server) -> None:
+    """What a read-only root filesystem needs; ONNX Runtime's telemetry database included."""
+    client(server).completions.create(model=MODEL, prompt="hi", max_tokens=4, temperature=0.5, seed=1)
+    server.wait_idle()
+    assert list(server.home.iterdir()) == []
+    assert list(server.cwd.iterdir()) == []
