@@ -231,12 +231,8 @@ def row(label: str, rate: float, p50: float, p95: float) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", type=Path, default=FIXTURE)
-    parser.add_argument(
-        "--max-tokens", type=int, default=256, help="tokens per stream (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--runs", type=int, default=8, help="single-stream runs per mode (default: %(default)s)"
-    )
+    parser.add_argument("--max-tokens", type=int, default=256, help="tokens per stream (default: %(default)s)")
+    parser.add_argument("--runs", type=int, default=8, help="single-stream runs per mode (default: %(default)s)")
     args = parser.parse_args()
     model_dir: Path = args.model_dir
     name = model_dir.resolve().name
@@ -258,10 +254,7 @@ def main() -> int:
             process.wait(60)
 
     engine_s, generator_s, http_s = summarize(engine_runs), summarize(generator_runs), summarize(single)
-    print(
-        f"slm-onnx-server benchmark: {name} ({model_dir}), {n} tokens per stream, "
-        f"{runs} runs, {os.cpu_count()} CPUs"
-    )
+    print(f"slm-onnx-server benchmark: {name} ({model_dir}), {n} tokens per stream, {runs} runs, {os.cpu_count()} CPUs")
     print()
     print(f"{'single stream':<34}{'decode tok/s':>12}{'TTFT p50 ms':>14}{'TTFT p95 ms':>14}")
     print(row("raw og.Engine loop (in-process)", *engine_s))
@@ -276,10 +269,7 @@ def main() -> int:
     for streams, rate in aggregate.items():
         print(f"{streams:<34}{rate:>16.0f}{rate / aggregate[1]:>12.2f}")
     scale = aggregate[16] / aggregate[1]
-    print(
-        f"16 streams / 1 stream: {scale:.2f}x "
-        f"(goal >= {AGGREGATE_GOAL:.0f}x: {verdict(scale >= AGGREGATE_GOAL)})"
-    )
+    print(f"16 streams / 1 stream: {scale:.2f}x (goal >= {AGGREGATE_GOAL:.0f}x: {verdict(scale >= AGGREGATE_GOAL)})")
     print(f"finished in {time.monotonic() - started:.1f} s")
     return 0
 

@@ -14,8 +14,9 @@ from collections.abc import Callable
 import httpx
 import openai
 import pytest
-from conftest import KEYS, MODEL, Server
 from openai.types.chat import ChatCompletionMessageParam
+
+from .conftest import KEYS, MODEL, Server
 
 pytestmark = pytest.mark.integration
 
@@ -77,9 +78,7 @@ def test_chat_stream_matches_the_non_streamed_answer(server: Server) -> None:
 def test_stream_is_server_sent_events_ending_with_done(server: Server) -> None:
     body = {"model": MODEL, "messages": USER, "max_tokens": 5, "stream": True}
     headers = {"Authorization": f"Bearer {KEYS[1]}"}
-    with httpx.stream(
-        "POST", f"{server.v1}/chat/completions", json=body, headers=headers, timeout=30
-    ) as response:
+    with httpx.stream("POST", f"{server.v1}/chat/completions", json=body, headers=headers, timeout=30) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         lines = [line for line in response.iter_lines() if line]
@@ -182,9 +181,7 @@ def test_sampling_parameters_change_the_answer(server: Server) -> None:
         model=MODEL, prompt="Robots", max_tokens=32, temperature=1.0, extra_body={"top_k": 1}
     )
     sampled = [
-        api.completions.create(
-            model=MODEL, prompt="Robots", max_tokens=32, temperature=2.0, extra_body={"top_k": 200}
-        )
+        api.completions.create(model=MODEL, prompt="Robots", max_tokens=32, temperature=2.0, extra_body={"top_k": 200})
         .choices[0]
         .text
         for _ in range(3)
@@ -257,15 +254,11 @@ def test_metric_names_on_the_wire_are_the_documented_ones(server: Server) -> Non
 
 def test_logs_are_json_lines_without_prompts_completions_or_keys(server: Server) -> None:
     secret_prompt = "ZEBRA-PROMPT-MARKER-1234"
-    reply = client(server, KEYS[1]).completions.create(
-        model=MODEL, prompt=secret_prompt, max_tokens=24, temperature=0
-    )
+    reply = client(server, KEYS[1]).completions.create(model=MODEL, prompt=secret_prompt, max_tokens=24, temperature=0)
     completion = reply.choices[0].text
     server.wait_idle()
     lines = [json.loads(line) for line in server.log_text().splitlines() if line.strip()]
-    requests = [
-        line for line in lines if line.get("msg") == "request" and line.get("path") == "/v1/completions"
-    ]
+    requests = [line for line in lines if line.get("msg") == "request" and line.get("path") == "/v1/completions"]
     last = requests[-1]
     assert last["status"] == 200
     assert last["prompt_tokens"] == reply.usage.prompt_tokens  # type: ignore[union-attr]

@@ -7,8 +7,9 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from conftest import KEYS, MODEL, Server
 from openai.types.chat import ChatCompletionMessageParam
+
+from .conftest import KEYS, MODEL, Server
 
 pytestmark = pytest.mark.integration
 
@@ -150,9 +151,7 @@ def test_unknown_model_is_404(server: Server) -> None:
 
 def test_prompt_longer_than_the_context_is_400(server: Server) -> None:
     long_text = "☃ zq " * 6000
-    response = post(
-        server, "/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": long_text}]}
-    )
+    response = post(server, "/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": long_text}]})
     error = assert_openai_error(response, 400, "context_length_exceeded")
     assert "8192" in error["message"]
     assert "☃" not in error["message"]
@@ -193,9 +192,7 @@ def test_unknown_route_and_wrong_method_are_4xx(server: Server) -> None:
 def test_no_bad_input_ever_produced_a_5xx(server: Server) -> None:
     """Runs after the other tests of this module, on the same server."""
     assert httpx.get(f"{server.base_url}/health").status_code == 200
-    statuses = {
-        key: value for key, value in server.metrics().items() if key.startswith("ortgenai:http_requests")
-    }
+    statuses = {key: value for key, value in server.metrics().items() if key.startswith("ortgenai:http_requests")}
     assert any('status="400"' in key for key in statuses)
     assert not [key for key, value in statuses.items() if 'status="5' in key and value > 0]
     assert "Traceback" not in server.log_text()

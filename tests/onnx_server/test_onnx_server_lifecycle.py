@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from conftest import KEYS, MODEL, Server, StartServer
+
+from .conftest import KEYS, MODEL, Server, StartServer
 
 pytestmark = pytest.mark.integration
 
@@ -38,9 +39,7 @@ def long_stream_body(max_tokens: int = LONG) -> dict[str, object]:
 @contextlib.contextmanager
 def open_stream(http: httpx.Client, server: Server, max_tokens: int = LONG) -> Iterator[Iterator[str]]:
     """A streaming chat request whose first content event has already arrived."""
-    with http.stream(
-        "POST", f"{server.v1}/chat/completions", json=long_stream_body(max_tokens), headers=AUTH
-    ) as r:
+    with http.stream("POST", f"{server.v1}/chat/completions", json=long_stream_body(max_tokens), headers=AUTH) as r:
         assert r.status_code == 200
         lines = (line for line in r.iter_lines() if line)
         first = next(lines)
@@ -62,10 +61,7 @@ def test_overload_gets_429_with_retry_after(start_server: StartServer) -> None:
 
     def in_flight() -> float:
         samples = server.metrics()
-        return (
-            samples[f"ortgenai:num_requests_running{{{M}}}"]
-            + samples[f"ortgenai:num_requests_waiting{{{M}}}"]
-        )
+        return samples[f"ortgenai:num_requests_running{{{M}}}"] + samples[f"ortgenai:num_requests_waiting{{{M}}}"]
 
     async def scenario() -> httpx.Response:
         async with httpx.AsyncClient(timeout=60, headers=AUTH) as http:
@@ -93,9 +89,7 @@ def test_overload_gets_429_with_retry_after(start_server: StartServer) -> None:
     assert rejected.json()["error"]["code"] == "rate_limit_exceeded"
     # Once the clients have gone, their slots are free again.
     server.wait_idle()
-    reply = httpx.post(
-        f"{server.v1}/completions", json={"model": MODEL, "prompt": "hi", "max_tokens": 3}, headers=AUTH
-    )
+    reply = httpx.post(f"{server.v1}/completions", json={"model": MODEL, "prompt": "hi", "max_tokens": 3}, headers=AUTH)
     assert reply.status_code == 200
 
 
@@ -108,9 +102,7 @@ def test_a_disconnected_stream_cancels_its_generation(server: Server) -> None:
     after = server.wait_idle(timeout=10)
     aborted = f'ortgenai:request_success_total{{finished_reason="abort",{M}}}'
     assert after[aborted] - before[aborted] == 1
-    generated = (
-        after[f"ortgenai:generation_tokens_total{{{M}}}"] - before[f"ortgenai:generation_tokens_total{{{M}}}"]
-    )
+    generated = after[f"ortgenai:generation_tokens_total{{{M}}}"] - before[f"ortgenai:generation_tokens_total{{{M}}}"]
     assert 0 < generated < LONG
 
 
@@ -122,9 +114,7 @@ def test_a_disconnected_plain_request_cancels_its_generation(server: Server) -> 
     after = server.wait_idle(timeout=10)
     aborted = f'ortgenai:request_success_total{{finished_reason="abort",{M}}}'
     assert after[aborted] - before[aborted] == 1
-    generated = (
-        after[f"ortgenai:generation_tokens_total{{{M}}}"] - before[f"ortgenai:generation_tokens_total{{{M}}}"]
-    )
+    generated = after[f"ortgenai:generation_tokens_total{{{M}}}"] - before[f"ortgenai:generation_tokens_total{{{M}}}"]
     assert generated < LONG
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import onnxruntime_genai as og
 import pytest
-from conftest import FIXTURE
 from pydantic import ValidationError
 from slm_onnx_server.auth import ApiKeyChecker, ApiKeyError, load_api_keys
 from slm_onnx_server.config import settings_from_args
@@ -15,6 +14,8 @@ from slm_onnx_server.engine import SamplingParams, apply_sampling, finish_reason
 from slm_onnx_server.metrics import EXPORTED_SERIES, ServerMetrics
 from slm_onnx_server.schemas import ChatCompletionRequest, CompletionRequest
 from slm_onnx_server.textstream import StopMatcher
+
+from .conftest import FIXTURE
 
 
 def feed_all(matcher: StopMatcher, pieces: list[str]) -> tuple[str, bool]:
@@ -152,9 +153,7 @@ class RecordingOptions:
 
 def test_greedy_turns_set_no_distribution_fields() -> None:
     options = RecordingOptions()
-    apply_sampling(
-        options, SamplingParams(max_tokens=1, temperature=0, top_p=0.5, top_k=5, seed=3), dynamic=True
-    )
+    apply_sampling(options, SamplingParams(max_tokens=1, temperature=0, top_p=0.5, top_k=5, seed=3), dynamic=True)
     assert options.calls == {"set_do_sample": False}
 
 

@@ -213,9 +213,7 @@ class OpenAIApi:
             message, param = _validation_message(error)
             raise ApiError(400, message, param=param) from None
         if parsed.model != self.model_name:
-            raise ApiError(
-                404, f"the model '{parsed.model}' does not exist", code="model_not_found", param="model"
-            )
+            raise ApiError(404, f"the model '{parsed.model}' does not exist", code="model_not_found", param="model")
         return parsed
 
     async def encode(self, rt: Runtime, make_text: Callable[[], str]) -> TokenArray:
@@ -240,8 +238,7 @@ class OpenAIApi:
         if size >= context:
             raise ApiError(
                 400,
-                f"This model's maximum context length is {context} tokens, "
-                f"but the {what} have {size} tokens.",
+                f"This model's maximum context length is {context} tokens, but the {what} have {size} tokens.",
                 code="context_length_exceeded",
                 param=what,
             )
@@ -314,9 +311,7 @@ class OpenAIApi:
         record_of(request.scope).stream = req.stream
         messages = json.dumps([{"role": m.template_role(), "content": m.text()} for m in req.messages])
         tokenizer = rt.worker.tokenizer
-        prompt = await self.encode(
-            rt, lambda: str(tokenizer.apply_chat_template(messages, add_generation_prompt=True))
-        )
+        prompt = await self.encode(rt, lambda: str(tokenizer.apply_chat_template(messages, add_generation_prompt=True)))
         max_tokens = self.budget(rt, prompt, req.token_limit(), "messages")
         try:
             generation = await self.start(request, rt, req, prompt, max_tokens=max_tokens, arrived=arrived)
@@ -331,9 +326,7 @@ class OpenAIApi:
             id=rid,
             created=created,
             model=self.model_name,
-            choices=[
-                ChatChoice(message=ResponseMessage(content=text), finish_reason=_openai_reason(generation))
-            ],
+            choices=[ChatChoice(message=ResponseMessage(content=text), finish_reason=_openai_reason(generation))],
             usage=_usage(generation),
         )
         return JSONResponse(body.model_dump())
@@ -388,9 +381,7 @@ async def _unexpected(_: Request, error: Exception) -> Response:
 def create_app(settings: Settings, keys: frozenset[str] | None) -> FastAPI:
     """An app for one model; the model loads during the lifespan startup (before binding)."""
     api = OpenAIApi(settings, keys)
-    app = FastAPI(
-        title="slm-onnx-server", lifespan=api.lifespan, docs_url=None, redoc_url=None, openapi_url=None
-    )
+    app = FastAPI(title="slm-onnx-server", lifespan=api.lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)

@@ -67,18 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="folder with genai_config.json, the ONNX model, tokenizer",
     )
-    parser.add_argument(
-        "--served-model-name", help="model id clients send (default: the model folder's name)"
-    )
+    parser.add_argument("--served-model-name", help="model id clients send (default: the model folder's name)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: %(default)s)")
     auth = parser.add_mutually_exclusive_group()
-    auth.add_argument(
-        "--api-keys-file", type=Path, help="file with one API key per line ('#' starts a comment)"
-    )
-    auth.add_argument(
-        "--no-auth", action="store_true", help="serve /v1 without API keys (local development only)"
-    )
+    auth.add_argument("--api-keys-file", type=Path, help="file with one API key per line ('#' starts a comment)")
+    auth.add_argument("--no-auth", action="store_true", help="serve /v1 without API keys (local development only)")
     parser.add_argument(
         "--max-running",
         type=_positive_int,

@@ -223,9 +223,7 @@ class EngineWorker:
 
     @property
     def healthy(self) -> bool:
-        return (
-            self.info is not None and self._failed is None and self._thread.is_alive() and not self._stopping
-        )
+        return self.info is not None and self._failed is None and self._thread.is_alive() and not self._stopping
 
     def submit(self, job: Job) -> None:
         if not self.healthy:
@@ -464,9 +462,7 @@ class EngineWorker:
 
     def _fail_all(self, message: str) -> None:
         now = time.perf_counter()
-        self._send(
-            [(a.job, Step((), now, Finish("error", 0, message=message))) for a in self._active.values()]
-        )
+        self._send([(a.job, Step((), now, Finish("error", 0, message=message))) for a in self._active.values()])
         self._active.clear()
 
     def _close_all(self) -> None:
@@ -522,8 +518,7 @@ class SeededPool:
         self._eos = frozenset(int(t) for t in tokenizer.eos_token_ids)
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._threads = [
-            threading.Thread(target=self._work, name=f"ortgenai-seeded-{i}", daemon=True)
-            for i in range(workers)
+            threading.Thread(target=self._work, name=f"ortgenai-seeded-{i}", daemon=True) for i in range(workers)
         ]
         for thread in self._threads:
             thread.start()

@@ -46,9 +46,7 @@ class GenerationService:
         self.max_in_flight = max_in_flight
         self.in_flight = 0
 
-    def start(
-        self, prompt: TokenArray, params: SamplingParams, stops: list[str], arrived: float
-    ) -> Generation:
+    def start(self, prompt: TokenArray, params: SamplingParams, stops: list[str], arrived: float) -> Generation:
         """Admit a request or raise OverloadedError; the caller must close() what it gets."""
         if self.in_flight >= self.max_in_flight:
             raise OverloadedError

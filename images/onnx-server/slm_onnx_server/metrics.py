@@ -69,18 +69,16 @@ class ServerMetrics:
         r = self.registry
         label = ["model_name"]
         self.model_name = model_name
-        self.running = Gauge(_strip(GAUGES[0]), "Requests generating tokens.", label, registry=r).labels(
+        self.running = Gauge(_strip(GAUGES[0]), "Requests generating tokens.", label, registry=r).labels(model_name)
+        self.waiting = Gauge(_strip(GAUGES[1]), "Requests admitted but not yet generating.", label, registry=r).labels(
             model_name
         )
-        self.waiting = Gauge(
-            _strip(GAUGES[1]), "Requests admitted but not yet generating.", label, registry=r
-        ).labels(model_name)
         self.prompt_tokens = Counter(
             _strip(COUNTERS[0], "_total"), "Prompt tokens processed.", label, registry=r
         ).labels(model_name)
-        self.generation_tokens = Counter(
-            _strip(COUNTERS[1], "_total"), "Tokens generated.", label, registry=r
-        ).labels(model_name)
+        self.generation_tokens = Counter(_strip(COUNTERS[1], "_total"), "Tokens generated.", label, registry=r).labels(
+            model_name
+        )
         self._success = Counter(
             _strip(COUNTERS[2], "_total"),
             "Finished requests by finish reason.",
@@ -93,9 +91,9 @@ class ServerMetrics:
             ["path", "status"],
             registry=r,
         )
-        self.ttft = Histogram(
-            HISTOGRAMS[0], "Time to first token.", label, buckets=TTFT_BUCKETS, registry=r
-        ).labels(model_name)
+        self.ttft = Histogram(HISTOGRAMS[0], "Time to first token.", label, buckets=TTFT_BUCKETS, registry=r).labels(
+            model_name
+        )
         self.itl = Histogram(
             HISTOGRAMS[1], "Time between consecutive tokens.", label, buckets=ITL_BUCKETS, registry=r
         ).labels(model_name)

@@ -113,9 +113,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, tracking_send)
         except BaseException:
             if not headers_sent:
-                status = (
-                    499 if record.outcome is not None and record.outcome.finish_reason == "abort" else 500
-                )
+                status = 499 if record.outcome is not None and record.outcome.finish_reason == "abort" else 500
             raise
         finally:
             self._log(scope, record, status, time.perf_counter() - started)

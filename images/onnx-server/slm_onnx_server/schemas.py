@@ -203,8 +203,6 @@ class ModelList(BaseModel):
     data: list[ModelCard]
 
 
-def error_body(
-    message: str, error_type: str, code: str | None = None, param: str | None = None
-) -> dict[str, Any]:
+def error_body(message: str, error_type: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
     """The OpenAI error envelope; `message` must never echo a key or prompt text."""
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
