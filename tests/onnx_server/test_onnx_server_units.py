@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from slm_onnx_server.auth import ApiKeyChecker, ApiKeyError, load_api_keys
 from slm_onnx_server.config import settings_from_args
-from slm_onnx_server.engine import SamplingParams, apply_sampling, finish_reason_name
+from slm_onnx_server.engine import Arrivals, SamplingParams, apply_sampling, finish_reason_name
 from slm_onnx_server.metrics import EXPORTED_SERIES, ServerMetrics
 from slm_onnx_server.schemas import ChatCompletionRequest, CompletionRequest
 from slm_onnx_server.textstream import StopMatcher
@@ -188,3 +188,16 @@ def test_exported_series_are_exactly_what_the_registry_exposes() -> None:
     exposed = {sample.name for family in metrics.registry.collect() for sample in family.samples}
     assert exposed == set(EXPORTED_SERIES)
     assert all(name.startswith("ortgenai:") for name in EXPORTED_SERIES)
+
+
+def test_arrivals_count_until_submitted_or_abandoned() -> None:
+    arrivals = Arrivals()
+    with arrivals.track() as submitted:
+        assert arrivals.count == 1
+        submitted()
+        submitted()
+        assert arrivals.count == 0
+    with pytest.raises(RuntimeError), arrivals.track():
+        assert arrivals.count == 1
+        raise RuntimeError
+    assert arrivals.count == 0

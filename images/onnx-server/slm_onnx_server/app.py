@@ -263,6 +263,7 @@ class OpenAIApi:
         *,
         max_tokens: int,
         arrived: float,
+        submitted: Callable[[], None],
     ) -> Generation:
         """Admit the request and wait for its first token (or its refusal)."""
         params = SamplingParams(
@@ -274,6 +275,7 @@ class OpenAIApi:
         )
         try:
             generation = rt.service.start(prompt, params, req.stop_list(), arrived)
+            submitted()
         except OverloadedError:
             raise ApiError(
                 429,
@@ -306,19 +308,27 @@ class OpenAIApi:
 
     async def chat_completions(self, request: Request) -> Response:
         arrived = time.perf_counter()
-        req = await self.parse(request, ChatCompletionRequest)
         rt = self.runtime()
-        record_of(request.scope).stream = req.stream
-        messages = json.dumps([{"role": m.template_role(), "content": m.text()} for m in req.messages])
-        tokenizer = rt.worker.tokenizer
-        prompt = await self.encode(rt, lambda: str(tokenizer.apply_chat_template(messages, add_generation_prompt=True)))
-        max_tokens = self.budget(rt, prompt, req.token_limit(), "messages")
+        with rt.worker.arrivals.track() as submitted:
+            req = await self.parse(request, ChatCompletionRequest)
+            record_of(request.scope).stream = req.stream
+            messages = json.dumps([{"role": m.template_role(), "content": m.text()} for m in req.messages])
+            tokenizer = rt.worker.tokenizer
+            prompt = await self.encode(
+                rt, lambda: str(tokenizer.apply_chat_template(messages, add_generation_prompt=True))
+            )
+            max_tokens = self.budget(rt, prompt, req.token_limit(), "messages")
+            try:
+                generation = await self.start(
+                    request, rt, req, prompt, max_tokens=max_tokens, arrived=arrived, submitted=submitted
+                )
+            except ClientDisconnectedError:
+                return Response(status_code=499)
+        rid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        if req.stream:
+            usage = bool(req.stream_options and req.stream_options.include_usage)
+            return sse_response(chat_events(generation, rid, created, self.model_name, usage))
         try:
-            generation = await self.start(request, rt, req, prompt, max_tokens=max_tokens, arrived=arrived)
-            rid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-            if req.stream:
-                usage = bool(req.stream_options and req.stream_options.include_usage)
-                return sse_response(chat_events(generation, rid, created, self.model_name, usage))
             text = await self.answer(request, generation)
         except ClientDisconnectedError:
             return Response(status_code=499)
@@ -333,18 +343,24 @@ class OpenAIApi:
 
     async def completions(self, request: Request) -> Response:
         arrived = time.perf_counter()
-        req = await self.parse(request, CompletionRequest)
         rt = self.runtime()
-        record_of(request.scope).stream = req.stream
-        text_prompt = req.prompt_text()
-        prompt = await self.encode(rt, lambda: text_prompt)
-        max_tokens = self.budget(rt, prompt, req.token_limit(), "prompt")
+        with rt.worker.arrivals.track() as submitted:
+            req = await self.parse(request, CompletionRequest)
+            record_of(request.scope).stream = req.stream
+            text_prompt = req.prompt_text()
+            prompt = await self.encode(rt, lambda: text_prompt)
+            max_tokens = self.budget(rt, prompt, req.token_limit(), "prompt")
+            try:
+                generation = await self.start(
+                    request, rt, req, prompt, max_tokens=max_tokens, arrived=arrived, submitted=submitted
+                )
+            except ClientDisconnectedError:
+                return Response(status_code=499)
+        rid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
+        if req.stream:
+            usage = bool(req.stream_options and req.stream_options.include_usage)
+            return sse_response(completion_events(generation, rid, created, self.model_name, usage))
         try:
-            generation = await self.start(request, rt, req, prompt, max_tokens=max_tokens, arrived=arrived)
-            rid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
-            if req.stream:
-                usage = bool(req.stream_options and req.stream_options.include_usage)
-                return sse_response(completion_events(generation, rid, created, self.model_name, usage))
             text = await self.answer(request, generation)
         except ClientDisconnectedError:
             return Response(status_code=499)

@@ -32,8 +32,8 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -46,6 +46,35 @@ log = logging.getLogger("slm_onnx_server.engine")
 
 TokenArray = npt.NDArray[np.int32]
 INT32_SEED_MASK = 0x7FFFFFFF
+
+
+class Arrivals:
+    """Requests still being parsed and tokenized, counted on the event loop.
+
+    With static batching, an idle engine about to start a batch waits (up to batch_wait_ms)
+    while this is above zero: those requests will be submitted within milliseconds, and a
+    batch they miss would make them wait for its whole length.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @contextmanager
+    def track(self) -> Iterator[Callable[[], None]]:
+        """Yields `submitted`, to call once the request is handed to the engine (or not at all)."""
+        self.count += 1
+        pending = True
+
+        def submitted() -> None:
+            nonlocal pending
+            if pending:
+                pending = False
+                self.count -= 1
+
+        try:
+            yield submitted
+        finally:
+            submitted()
 
 
 class EngineUnavailableError(RuntimeError):
@@ -210,6 +239,7 @@ class EngineWorker:
         self.info: ModelInfo | None = None
         self.tokenizer: Any = None
         self._pool: SeededPool | None = None
+        self.arrivals = Arrivals()
         self._default_sampling = False
 
     # -- event-loop side -----------------------------------------------------------------
@@ -370,6 +400,8 @@ class EngineWorker:
             try:
                 command = self._commands.get(timeout=min(remaining, quiet_gap))
             except queue.Empty:
+                if self.arrivals.count > 0:
+                    continue  # a request is being parsed or tokenized right now
                 return
             self._handle(engine, command)
 
