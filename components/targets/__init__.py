@@ -29,6 +29,10 @@ def create_target(
         from components.targets.docker import DockerTarget
 
         return DockerTarget(name, spec, plans, secrets, opts)
+    if spec.target is Target.KUBERNETES:
+        from components.targets.kubernetes import KubernetesTarget
+
+        return KubernetesTarget(name, spec, plans, secrets, opts)
     if spec.target is Target.AKS:
         from components.targets.aks import AksTarget
 
