@@ -105,6 +105,10 @@ def _user_pool(aks: AksSettings) -> list[Problem]:
     problems = _counts(pool, path)
     if pool.name == aks.system_pool.name:
         problems.append(Problem((*path, "name"), f"{pool.name!r} is already used by systemPool"))
+    if pool.spot:
+        problems.append(
+            Problem((*path, "spot"), "CPU model servers and monitoring need nodes that stay; spot is for gpuPools")
+        )
     if pool.vm_size is not None and pool.vm_size.startswith(GPU_VM_SIZE_PREFIX):
         problems.append(Problem((*path, "vmSize"), f"{pool.vm_size} is a GPU size; GPUs belong in gpuPools"))
     return problems

@@ -1,9 +1,12 @@
 """The AKS target: the Azure platform first, then the model servers on its cluster.
 
 :class:`~components.platforms.aks.AksPlatform` creates the Azure side and hands over a
-Kubernetes provider for the new cluster; the model servers are then deployed by the
-Kubernetes target exactly as on any cluster, on that provider only, with secrets delivered
-from Key Vault through the Secrets Store CSI driver instead of Kubernetes Secrets.
+Kubernetes provider for the new cluster; the model servers are then deployed by
+:class:`~components.targets.kubernetes.KubernetesTarget` exactly as on any cluster, on that
+provider only, with two substitutions: secrets arrive from Key Vault through the Secrets
+Store CSI driver (no Kubernetes Secret holds a value), and images the program builds are
+pushed to the stack's registry by the platform. GPU pods also tolerate the spot taint when a
+GPU pool is spot.
 """
 
 from __future__ import annotations
@@ -12,18 +15,44 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.plan import LocalBuild, ServingPlan
+from components.plan import LABEL_MANAGED_BY, LABEL_PART_OF, LocalBuild, ServingPlan
 from components.platforms.aks import AksPlatform
+from components.platforms.aks.pools import SPOT_TOLERATION
 from components.secrets import StackSecrets
+from components.secrets.keyvault_csi import VaultAccess, key_vault_csi_files
 from components.spec import DeploymentSpec
+from components.spec.models import KubernetesSettings
 from components.targets.base import PublishedModel
+from components.targets.kube.scheduling import GPU_TOLERATION
+from components.targets.kubernetes import KubernetesTarget, namespace_for
 
-#: The service account the model servers run as; its federated credential is created up front.
-MODEL_SERVICE_ACCOUNT = "slm-model-server"
+#: AKS's built-in storage classes: Azure Files offers ReadWriteMany for a shared model cache,
+#: managed premium disks a fast ReadWriteOnce volume per replica.
+#: https://learn.microsoft.com/azure/aks/concepts-storage#storage-classes
+SHARED_CACHE_STORAGE_CLASS = "azurefile-csi-premium"
+PER_REPLICA_CACHE_STORAGE_CLASS = "managed-csi-premium"
+#: Where the managed Prometheus agent (ama-metrics) runs and scrapes from.
+MANAGED_PROMETHEUS_NAMESPACE = "kube-system"
 
 
-def namespace_for(name: str, spec: DeploymentSpec) -> str:
-    return spec.kubernetes.namespace if spec.kubernetes and spec.kubernetes.namespace else f"slm-{name}"
+def kubernetes_settings_for_aks(spec: DeploymentSpec) -> KubernetesSettings:
+    """The Kubernetes target's settings on the cluster AKS creates: AKS storage classes for the
+    model cache, KEDA from the AKS add-on, and with managed monitoring no in-cluster Prometheus
+    (its scraper runs in kube-system)."""
+    assert spec.aks is not None
+    settings = spec.kubernetes or KubernetesSettings()
+    shared = settings.model_cache == "shared"
+    update: dict[str, object] = {
+        "storage_class": settings.storage_class
+        or (SHARED_CACHE_STORAGE_CLASS if shared else PER_REPLICA_CACHE_STORAGE_CLASS),
+        "install_keda": False,
+        "cluster_identifier": settings.cluster_identifier or f"aks-{spec.aks.location}",
+    }
+    if spec.aks.monitoring == "managed":
+        update["install_monitoring"] = False
+        if settings.monitoring_namespace == KubernetesSettings().monitoring_namespace:
+            update["monitoring_namespace"] = MANAGED_PROMETHEUS_NAMESPACE
+    return settings.model_copy(update=update)
 
 
 class AksTarget(pulumi.ComponentResource):
@@ -43,17 +72,38 @@ class AksTarget(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("slm-deploy:targets:Aks", name, None, opts)
+        assert spec.aks is not None
+        settings = kubernetes_settings_for_aks(spec)
+        namespace = namespace_for(name, settings)
         builds = [c for plan in plans for c in (plan.server, plan.fetch.container) if isinstance(c.image, LocalBuild)]
         self.platform = AksPlatform(
             name,
             spec,
             secrets,
-            namespace=namespace_for(name, spec),
-            service_account=MODEL_SERVICE_ACCOUNT,
+            namespace=namespace,
+            # The Kubernetes target runs each model under a service account named after it.
+            service_accounts=[plan.model for plan in plans],
             built_images=builds,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # The model servers land with the Kubernetes target (issue 8 builds on it).
-        self.published = []
+        workload = self.platform.workload
+        access = VaultAccess(
+            vault_name=workload.vault_name, tenant_id=self.platform.tenant_id, client_id=workload.client_id
+        )
+        spot = any(pool.spot for pool in spec.aks.gpu_pools)
+        self.kubernetes = KubernetesTarget(
+            name,
+            spec.model_copy(update={"kubernetes": settings}),
+            plans,
+            secrets,
+            pulumi.ResourceOptions(parent=self, depends_on=[*workload.grants, *workload.secrets.values()]),
+            provider=self.platform.provider,
+            secret_delivery=key_vault_csi_files(
+                access, plans, labels={LABEL_PART_OF: "slm-deploy", LABEL_MANAGED_BY: "pulumi"}
+            ),
+            built_images=self.platform.image_refs,
+            gpu_tolerations=[GPU_TOLERATION, SPOT_TOLERATION] if spot else None,
+        )
+        self.published = self.kubernetes.published
         self.stack_outputs = dict(self.platform.outputs)
         self.register_outputs({})

@@ -20,7 +20,7 @@ on an engine name; it reads plans.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -147,7 +147,12 @@ class KubernetesTarget(pulumi.ComponentResource):
         *,
         provider: k8s.Provider | None = None,
         secret_delivery: SecretDeliveryFactory | None = None,
+        built_images: Mapping[str, pulumi.Input[str]] | None = None,
+        gpu_tolerations: Sequence[k8s.core.v1.TolerationArgs] | None = None,
     ) -> None:
+        """``built_images`` maps a LocalBuild's ``image_tag`` to a reference a platform already
+        built and pushed (AKS: its registry); ``gpu_tolerations`` replaces the GPU toleration
+        (AKS adds its spot taint)."""
         super().__init__("slm-deploy:targets:Kubernetes", name, None, opts)
         self._name = name
         self._spec = spec
@@ -168,6 +173,8 @@ class KubernetesTarget(pulumi.ComponentResource):
         # Every namespaced object reads the name from the Namespace, so it waits for it.
         self._ns: pulumi.Output[str] = self.namespace.metadata.apply(lambda m: str(m.name))
         self._builds: dict[str, pulumi.Output[str]] = {}
+        self._built_elsewhere = dict(built_images or {})
+        self._gpu_tolerations = tuple(gpu_tolerations or (GPU_TOLERATION,))
         self._build_provider: docker_build.Provider | None = None
         self._models = [
             quota.ModelScale(
@@ -304,6 +311,8 @@ class KubernetesTarget(pulumi.ComponentResource):
         """The image reference a pod runs: pinned upstream, or built, pushed and pinned by digest."""
         if isinstance(container.image, Image):
             return container.image.ref
+        if container.image_tag in self._built_elsewhere:
+            return self._built_elsewhere[container.image_tag]
         registry = self._settings.image_registry
         if registry is None:
             raise ValueError(f"container {container.name} needs a built image and kubernetes.imageRegistry is not set")
@@ -415,6 +424,7 @@ class KubernetesTarget(pulumi.ComponentResource):
                 cache_claim=cache_claim,
                 spread=model.max_replicas > 1,
                 image_pull_secrets=[REGISTRY_SECRET] if built and self._pull_secret else [],
+                gpu_tolerations=self._gpu_tolerations,
             )
         )
         by_tag_only = any(isinstance(c.image, Image) and not c.image.digest for c in containers)

@@ -9,6 +9,7 @@ the Kubernetes side on the AKS provider only, secrets only in Key Vault and as s
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -249,13 +250,61 @@ def test_the_kubeconfig_is_a_secret_output_from_the_user_credentials(staging: Re
     assert {"clusterName", "keyVaultUri", "registryLoginServer"}.isdisjoint(staging.secret_outputs)
 
 
-def test_workload_identity_is_federated_with_the_model_service_account(staging: Recording) -> None:
-    federation = one(staging, f"{AZ}managedidentity:FederatedIdentityCredential").inputs
+def test_each_model_service_account_is_federated_with_the_workload_identity(staging: Recording) -> None:
     identity = one(staging, f"{AZ}managedidentity:UserAssignedIdentity").inputs
-    assert federation["resourceName"] == identity["resourceName"]
-    assert federation["issuer"] == "https://westeurope.oic.prod-aks.azure.com/<tenant-id>/<aks-slm-staging-issuer>/"
-    assert federation["subject"] == "system:serviceaccount:slm-staging:slm-model-server"
-    assert federation["audiences"] == ["api://AzureADTokenExchange"]
+    accounts = {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"]["namespace"]
+        for r in staging.of_type("kubernetes:core/v1:ServiceAccount")
+    }
+    assert accounts == {"phi4-mini": "slm-staging", "qwen3-onnx": "slm-staging"}
+    federations = staging.of_type(f"{AZ}managedidentity:FederatedIdentityCredential")
+    subjects = set()
+    for federation in federations:
+        inputs = federation.inputs
+        assert inputs["resourceName"] == identity["resourceName"]
+        assert inputs["issuer"] == "https://westeurope.oic.prod-aks.azure.com/<tenant-id>/<aks-slm-staging-issuer>/"
+        assert inputs["audiences"] == ["api://AzureADTokenExchange"]
+        subjects.add(inputs["subject"])
+    assert subjects == {f"system:serviceaccount:{ns}:{sa}" for sa, ns in accounts.items()}
+
+
+def test_no_kubernetes_secret_and_pods_read_key_vault_through_csi(staging: Recording) -> None:
+    assert not staging.of_type("kubernetes:core/v1:Secret"), "values stay in Key Vault"
+    identity = one(staging, f"{AZ}managedidentity:UserAssignedIdentity").inputs["resourceName"]
+    vault = one(staging, f"{AZ}keyvault:Vault").inputs["vaultName"]
+    classes = {}
+    for spc in staging.of_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"):
+        parameters = spc.inputs["spec"]["parameters"]
+        assert (parameters["clientID"], parameters["keyvaultName"]) == (f"<{identity}.clientId>", vault)
+        assert parameters["usePodIdentity"] == "false" and parameters["tenantId"] == "<tenant-id>"
+        classes[spc.inputs["metadata"]["name"]] = parameters["objects"]
+    assert classes, "one SecretProviderClass per set of secret files"
+    for deployment in staging.of_type("kubernetes:apps/v1:Deployment"):
+        volumes = deployment.inputs["spec"]["template"]["spec"]["volumes"]
+        csi = [v["csi"] for v in volumes if "csi" in v]
+        assert csi, deployment.name
+        for source in csi:
+            assert source["driver"] == "secrets-store.csi.k8s.io" and source["readOnly"] is True
+            assert source["volumeAttributes"]["secretProviderClass"] in classes
+        assert not any("secret" in v for v in volumes), "no Kubernetes Secret volume"
+    fetched = [re.findall(r"objectName: (\w+)", objects) for objects in classes.values()]
+    assert {name for names in fetched for name in names} == {"apiKey", "hfToken"}
+    assert all(len(names) == 1 for names in fetched), "the server never mounts hfToken, the fetch step never apiKey"
+
+
+def test_gpu_pods_tolerate_the_spot_pools_they_may_land_on(staging: Recording, prod: Recording) -> None:
+    def tolerations(recording: Recording) -> set[str]:
+        (gpu,) = [d for d in recording.of_type("kubernetes:apps/v1:Deployment") if "phi4-mini" in d.name]
+        return {t["key"] for t in gpu.inputs["spec"]["template"]["spec"]["tolerations"]}
+
+    assert tolerations(staging) == {"nvidia.com/gpu", "kubernetes.azure.com/scalesetpriority"}
+    assert tolerations(prod) == {"nvidia.com/gpu"}
+
+
+def test_the_model_cache_uses_an_aks_storage_class(staging: Recording) -> None:
+    claims = staging.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+    assert claims and {c.inputs["spec"]["storageClassName"] for c in claims} == {"azurefile-csi-premium"}
+    assert one(staging, CLUSTER).inputs["workloadAutoScalerProfile"] == {"keda": {"enabled": True}}
 
 
 # --- registry and images -------------------------------------------------------------------
@@ -269,6 +318,9 @@ def test_registry_has_no_admin_user_and_receives_the_onnx_image(staging: Recordi
     assert image.inputs["push"] is True
     assert image.inputs["tags"] == [f"{login_server}/slm-onnx-server:0.1.0-cpu"]
     assert image.inputs["registries"] == [{"address": login_server}]
+    (onnx,) = [d for d in staging.of_type("kubernetes:apps/v1:Deployment") if "qwen3-onnx" in d.name]
+    images = {c["image"] for c in onnx.inputs["spec"]["template"]["spec"]["containers"]}
+    assert images == {f"{login_server}/slm-onnx-server:0.1.0-cpu@sha256:<{image.name}.digest>"}
 
 
 # --- the Kubernetes side -------------------------------------------------------------------

@@ -121,6 +121,8 @@ def managed_cluster(
         },
         addon_profiles=addons,
         azure_monitor_profile={"metrics": {"enabled": aks.monitoring == "managed"}},
+        # KEDA as an AKS add-on: the queue-depth autoscalers of the Kubernetes target need it.
+        workload_auto_scaler_profile={"keda": {"enabled": True}},
         enable_rbac=True,
         disable_local_accounts=not aks.local_accounts,
         aad_profile=_aad_profile(aks, ctx.tenant_id),

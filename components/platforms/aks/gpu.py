@@ -13,7 +13,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.platforms.aks.pools import GPU_NODE_LABEL, GPU_NODE_LABEL_VALUE, GPU_TAINT_KEY, SPOT_TAINT_KEY
+from components.platforms.aks.pools import GPU_NODE_LABEL, GPU_NODE_LABEL_VALUE, SPOT_TAINT_KEY
+from components.targets.kube.scheduling import GPU_TAINT_KEY
 
 #: NVIDIA's static manifest pins this tag:
 #: https://github.com/NVIDIA/k8s-device-plugin/blob/main/deployments/static/nvidia-device-plugin.yml

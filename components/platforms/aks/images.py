@@ -22,17 +22,18 @@ def push_built_images(
     login_server: pulumi.Output[str],
     opts: pulumi.ResourceOptions,
 ) -> dict[str, pulumi.Output[str]]:
-    """Build each LocalBuild image once and push it; returns the pushed reference (with digest)
-    by the plan's ``image_tag``."""
+    """Build each LocalBuild image once and push it; returns ``<registry>/<tag>@<digest>`` by the
+    plan's ``image_tag``, so pods run exactly the pushed image."""
     refs: dict[str, pulumi.Output[str]] = {}
     for container in containers:
         build = container.image
         if not isinstance(build, LocalBuild) or container.image_tag in refs:
             continue
         slug = container.image_tag.replace(":", "-").replace("/", "-").replace(".", "-")
+        tag = pulumi.Output.concat(login_server, "/", container.image_tag)
         image = docker_build.Image(
             f"{stack}-push-{slug}",
-            tags=[pulumi.Output.concat(login_server, "/", container.image_tag)],
+            tags=[tag],
             context={"location": build.context},
             dockerfile={"location": f"{build.context}/{build.dockerfile}"},
             target=build.target,
@@ -42,5 +43,5 @@ def push_built_images(
             registries=[{"address": login_server}],
             opts=opts,
         )
-        refs[container.image_tag] = image.ref
+        refs[container.image_tag] = pulumi.Output.concat(tag, "@", image.digest)
     return refs

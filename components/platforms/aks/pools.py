@@ -13,23 +13,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 from pulumi_azure_native import containerservice
 
 from components.spec import DeploymentSpec
 from components.spec.aks_rules import gpu_pool_vm_size
 from components.spec.models import AksSettings, NodePool
+from components.targets.kube.scheduling import GPU_NODE_SELECTOR, GPU_TAINT_EFFECT, GPU_TAINT_KEY
 
 #: Keeps application pods off the system pool (AKS's documented system-pool taint).
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
-#: GPU nodes repel every pod that does not tolerate the GPU resource name.
-GPU_TAINT_KEY = "nvidia.com/gpu"
-GPU_TAINT = f"{GPU_TAINT_KEY}=present:NoSchedule"
+#: GPU nodes repel every pod that does not tolerate the GPU taint; the key, effect and node
+#: label are the Kubernetes target's contract (components/targets/kube/scheduling.py).
+GPU_TAINT = f"{GPU_TAINT_KEY}=present:{GPU_TAINT_EFFECT}"
+(GPU_NODE_LABEL, GPU_NODE_LABEL_VALUE), *_ = GPU_NODE_SELECTOR.items()
 #: AKS puts this taint on spot nodes; it is declared too so the program states what nodes carry.
 SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
 SPOT_TAINT = f"{SPOT_TAINT_KEY}=spot:NoSchedule"
-#: Node label the model servers' node selector asks for.
-GPU_NODE_LABEL = "slm-deploy.dev/accelerator"
-GPU_NODE_LABEL_VALUE = "nvidia"
+#: What GPU pods tolerate besides the GPU taint when a GPU pool is spot.
+SPOT_TOLERATION = k8s.core.v1.TolerationArgs(key=SPOT_TAINT_KEY, operator="Equal", value="spot", effect="NoSchedule")
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,9 @@ def user_pool_layout(aks: AksSettings) -> PoolLayout:
         min_count=pool.min_count,
         max_count=pool.max_count,
         mode="User",
-        taints=(SPOT_TAINT,) if pool.spot else (),
+        taints=(),
         labels={"slm-deploy.dev/pool": pool.name},
         zones=tuple(pool.zones),
-        spot=pool.spot,
-        eviction_policy=pool.eviction_policy,
-        spot_max_price=(-1 if pool.spot_max_price is None else pool.spot_max_price) if pool.spot else None,
         os_disk_size_gb=pool.os_disk_size_gb,
     )
 

@@ -1,15 +1,15 @@
 """Secrets on AKS: Key Vault with RBAC, the model servers' workload identity, and its grant.
 
 The stack's secret values (``slm-deploy:secrets`` and generated ones such as ``apiKey``) are
-written into the vault as Pulumi secrets; the model servers' service account is federated
-with a user-assigned identity that may read secrets of this one vault (Key Vault Secrets
+written into the vault as Pulumi secrets; each model server's service account is federated
+with one user-assigned identity that may read secrets of this one vault (Key Vault Secrets
 User, scoped to the vault), and the Secrets Store CSI driver mounts them as files. No secret
 value appears in a Kubernetes object (research/pulumi-azure.md §7).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -101,7 +101,7 @@ def create_workload_secrets(
     cluster: containerservice.ManagedCluster,
     vault_name: pulumi.Input[str],
     namespace: str,
-    service_account: str,
+    service_accounts: Sequence[str],
     resource_group_name: pulumi.Output[str],
     tenant_id: pulumi.Output[str],
     subscription_id: pulumi.Output[str],
@@ -128,16 +128,22 @@ def create_workload_secrets(
         tags=dict(tags),
         opts=opts,
     )
-    federation = managedidentity.FederatedIdentityCredential(
-        f"{stack}-models-federation",
-        resource_name_=identity.name,
-        resource_group_name=resource_group_name,
-        federated_identity_credential_resource_name=f"{namespace}-{service_account}",
-        issuer=cluster.oidc_issuer_profile.apply(lambda p: str(p.issuer_url) if p else ""),
-        subject=f"system:serviceaccount:{namespace}:{service_account}",
-        audiences=[TOKEN_EXCHANGE_AUDIENCE],
-        opts=opts,
-    )
+    issuer = cluster.oidc_issuer_profile.apply(lambda p: str(p.issuer_url) if p else "")
+    federations: list[pulumi.Resource] = []
+    for account in sorted(set(service_accounts)):
+        # Azure refuses concurrent writes of credentials under one identity: create them in turn.
+        federations.append(
+            managedidentity.FederatedIdentityCredential(
+                f"{stack}-federation-{account}",
+                resource_name_=identity.name,
+                resource_group_name=resource_group_name,
+                federated_identity_credential_resource_name=f"{namespace}-{account}",
+                issuer=issuer,
+                subject=f"system:serviceaccount:{namespace}:{account}",
+                audiences=[TOKEN_EXCHANGE_AUDIENCE],
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=federations[-1:])),
+            )
+        )
     reader = assign(
         f"{stack}-kv-secrets-user",
         role=BuiltInRole.KEY_VAULT_SECRETS_USER,
@@ -154,5 +160,5 @@ def create_workload_secrets(
         identity=identity,
         client_id=identity.client_id,
         secrets=stored,
-        grants=[federation, reader],
+        grants=[*federations, reader],
     )

@@ -81,6 +81,8 @@ class PodInputs:
     spread: bool = False
     """Replicas may be more than one: spread them over nodes and zones."""
     image_pull_secrets: Sequence[str] = ()
+    gpu_tolerations: Sequence[k8s.core.v1.TolerationArgs] = (GPU_TOLERATION,)
+    """Taints GPU pods tolerate (a platform with spot GPU nodes adds the spot taint)."""
 
 
 def resources(values: Resources) -> k8s.core.v1.ResourceRequirementsArgs:
@@ -264,7 +266,7 @@ def pod_template(inputs: PodInputs) -> k8s.core.v1.PodTemplateSpecArgs:
             containers=[server.container],
             volumes=volumes,
             node_selector=dict(GPU_NODE_SELECTOR) if gpu else None,
-            tolerations=[GPU_TOLERATION] if gpu else None,
+            tolerations=list(inputs.gpu_tolerations) if gpu else None,
             topology_spread_constraints=topology_spread(selector(plan)) if inputs.spread else None,
             image_pull_secrets=[k8s.core.v1.LocalObjectReferenceArgs(name=n) for n in inputs.image_pull_secrets]
             or None,
