@@ -272,6 +272,7 @@ def _aks_lines(table: PriceTable, spec: DeploymentSpec, plans: Sequence[ServingP
     tier = AKS_TIER.get(spec.environment, DEFAULT_AKS_TIER)
     lines = [_line(table, "platform", f"AKS control plane ({tier} tier)", f"aks/{tier}", (1, 1))]
     lines.append(_pool_line(table, aks.system_pool, "system", aks.system_pool.vm_size))
+    lines.append(_pool_line(table, aks.user_pool, "user", aks.user_pool.vm_size))
     default_gpu_vm = gpu_vm_for_models(spec)
     for pool in aks.gpu_pools:
         lines.append(_pool_line(table, pool, "GPU", pool.vm_size or default_gpu_vm))

@@ -55,6 +55,7 @@ _AKS_PROD = {
     "localAccounts": False,
     "azureRbac": True,
     "keyVaultPurgeProtection": True,
+    "systemPool": {"name": "system", "vmSize": "Standard_D4s_v5", "minCount": 2, "maxCount": 3},
 }
 
 #: Dev and preview stacks run on laptops and CPUs: looser latency thresholds, no paging.

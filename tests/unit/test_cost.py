@@ -106,8 +106,10 @@ def test_spot_pools_and_vm_sizes_outside_the_table_are_unknown() -> None:
 
 
 def test_prod_pays_for_the_standard_control_plane_and_dev_does_not() -> None:
-    prod = estimate(aks_spec({"name": "gpu", "vmSize": T4}, environment="prod"))
-    dev = estimate(aks_spec({"name": "gpu", "vmSize": T4}, environment="dev"))
+    # Same system pool in both (prod's default has two nodes): only the control plane differs.
+    system = {"name": "system", "vmSize": "Standard_D4s_v5", "minCount": 2}
+    prod = estimate(aks_spec({"name": "gpu", "vmSize": T4}, environment="prod", systemPool=system))
+    dev = estimate(aks_spec({"name": "gpu", "vmSize": T4}, environment="dev", systemPool=system))
     assert prod.hourly_min - dev.hourly_min == price("aks/standard")
 
 
