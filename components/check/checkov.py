@@ -54,6 +54,14 @@ def _object_for(objects: list[KubeObject], file: str, resource: str) -> KubeObje
     return in_file[0] if len(in_file) == 1 else None
 
 
+def _resource(check: dict[str, Any]) -> str:
+    """checkov names Dockerfile resources ``<absolute path>.<instruction>``; keep the instruction."""
+    resource, path = str(check["resource"]), str(check.get("file_abs_path") or "")
+    if path and resource.startswith(path):
+        return resource[len(path) :].lstrip(".") or "(whole file)"
+    return resource
+
+
 def validate(inputs: Inputs) -> Result:
     manifests, dockerfiles = inputs.kubernetes_files, inputs.dockerfiles
     checked = f"{len(manifests)} Kubernetes files, {len(dockerfiles)} Dockerfiles"
@@ -81,7 +89,7 @@ def validate(inputs: Inputs) -> Result:
         results = report["results"]
         for check in results.get("failed_checks", []):
             file = inputs.show(check.get("file_abs_path") or check["file_path"])
-            result.findings.append(Finding(file, check["resource"], check["check_id"], check["check_name"]))
+            result.findings.append(Finding(file, _resource(check), check["check_id"], check["check_name"]))
         for check in results.get("skipped_checks", []):
             file = inputs.show(check.get("file_abs_path") or check["file_path"])
             obj = _object_for(objects, file, check["resource"])
