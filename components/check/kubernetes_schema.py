@@ -50,18 +50,50 @@ def _crd_errors(obj: KubeObject, schema_path: Path) -> list[str]:
     return [f"{'.'.join(map(str, e.path)) or '(root)'}: {e.message}" for e in errors]
 
 
+@cache
+def _builtin_prefixes() -> frozenset[str]:
+    """API group prefixes kubernetes-validate has schemas for (``apps``, ``networking``, ...).
+
+    Its schema files are named ``<kind>-<first label of the group>-<version>.json``.
+    """
+    from importlib.resources import files
+
+    import kubernetes_validate
+
+    latest = f"v{kubernetes_validate.latest_version()}-local"
+    folder = files("kubernetes_validate").joinpath("kubernetes-json-schema", latest)
+    names = [entry.name.removesuffix(".json").split("-") for entry in folder.iterdir()]
+    return frozenset(parts[1] for parts in names if len(parts) == 3)
+
+
+def is_builtin(api_version: str) -> bool:
+    """A Kubernetes API (core or ``*.k8s.io`` group known to kubernetes-validate), not a CRD."""
+    if "/" not in api_version:
+        return True
+    group = api_version.split("/", 1)[0]
+    ours = "." not in group or group.endswith(".k8s.io")
+    return ours and group.split(".", 1)[0] in _builtin_prefixes()
+
+
 def _object_errors(obj: KubeObject) -> tuple[dict[str, list[str]], bool]:
-    """Errors by message -> versions that reported it; and whether any schema was found."""
+    """Errors by message -> versions that reported it; and whether any schema was found.
+
+    A built-in API missing from one version's schemas is an error for that version (removed,
+    or not yet served there); a custom resource simply has no schema here.
+    """
     import kubernetes_validate
 
     errors: dict[str, list[str]] = {}
     checked = False
+    builtin = is_builtin(obj.api_version)
     for version in KUBERNETES_VERSIONS:
         try:
             kubernetes_validate.validate(obj.doc, version, strict=True)
             checked = True
         except kubernetes_validate.SchemaNotFoundError:
-            continue
+            if builtin:
+                checked = True
+                errors.setdefault(f"(root): {obj.api_version} {obj.kind} is not served", []).append(version)
         except kubernetes_validate.ValidationError as exc:
             checked = True
             path = ".".join(map(str, exc.path)) or "(root)"

@@ -77,6 +77,12 @@ BAD = [
         "spec: Additional properties are not allowed ('maxReplicas' was unexpected) (CRD schema)",
     ),
     (
+        "bad-kubernetes-schema",
+        "kubernetes-validate",
+        "kubernetes/poddisruptionbudget-slm-qwen3-small.yaml: PodDisruptionBudget/slm/qwen3-small: "
+        "kubernetes-validate: (root): policy/v1beta1 PodDisruptionBudget is not served (1.32, 1.37)",
+    ),
+    (
         "bad-checkov",
         "checkov",
         "kubernetes/deployment-slm-root.yaml: Deployment.slm.root-server: CKV_K8S_23: "
