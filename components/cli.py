@@ -107,6 +107,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     if bool(args.stack) == bool(args.source):
         raise UsageError("slm-deploy check: give a stack name or --from DIR (one of them)")
+    if args.source and args.out:
+        raise UsageError("slm-deploy check: --out only applies when rendering a stack, not with --from")
     if args.source:
         render_dir = Path(args.source)
         if not (render_dir / "plan.json").is_file():

@@ -52,6 +52,9 @@ def validate(inputs: Inputs) -> Result:
             def report(message: str, urn: str | None = None, sink: list[str] = messages) -> None:
                 sink.append(message)
 
-            rule.validate(args, report)
+            try:
+                rule.validate(args, report)
+            except Exception as exc:  # a policy bug must show up as a failure, not a traceback
+                messages.append(f"the policy raised {type(exc).__name__}: {exc}")
             result.findings += [Finding(shown, obj, rule.name, message) for message in messages]
     return result

@@ -184,6 +184,7 @@ def test_a_missing_tool_is_a_failure_with_an_install_hint(tmp_path: Path) -> Non
         ((), "give a stack name or --from DIR"),
         (("local", "--from", "build/local"), "give a stack name or --from DIR"),
         (("--from", "stacks"), "not a render folder (no plan.json)"),
+        (("--from", "tests/checks/fixtures/good", "--out", "x"), "--out only applies when rendering a stack"),
         (("no-such-stack",), "no-such-stack"),
     ],
 )
