@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,15 @@ VALIDATORS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def fixture_runs() -> dict[str, subprocess.CompletedProcess[str]]:
+    """One check per fixture folder, run side by side (checkov, the slow part, once per folder)."""
+    names = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = pool.map(lambda name: check("--from", str(FIXTURES / name)), names)
+        return dict(zip(names, results, strict=True))
+
+
 def check(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
 
@@ -44,8 +54,10 @@ def rows(stdout: str) -> dict[str, str]:
     return table
 
 
-def test_good_fixture_passes_every_validator_and_lists_skips_and_unchecked_kinds() -> None:
-    result = check("--from", str(FIXTURES / "good"))
+def test_good_fixture_passes_every_validator_and_lists_skips_and_unchecked_kinds(
+    fixture_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    result = fixture_runs["good"]
     assert result.returncode == 0, result.stdout + result.stderr
     table = rows(result.stdout)
     assert list(table) == VALIDATORS
@@ -63,6 +75,7 @@ def test_good_fixture_passes_every_validator_and_lists_skips_and_unchecked_kinds
     assert "all validators passed" in result.stdout
 
 
+#: (fixture folder, validator row that must fail, start of a finding line it must print)
 BAD = [
     (
         "bad-kubernetes-schema",
@@ -142,17 +155,11 @@ BAD = [
 ]
 
 
-@pytest.fixture(scope="module")
-def bad_runs() -> dict[str, subprocess.CompletedProcess[str]]:
-    """One run per bad fixture (checkov is the slow part: run it once per folder)."""
-    return {name: check("--from", str(FIXTURES / name)) for name in sorted({fixture for fixture, _, _ in BAD})}
-
-
 @pytest.mark.parametrize(("fixture", "validator", "finding"), BAD, ids=[f"{b[0]}:{b[1]}" for b in BAD])
 def test_bad_fixture_fails_and_names_the_finding(
-    bad_runs: dict[str, subprocess.CompletedProcess[str]], fixture: str, validator: str, finding: str
+    fixture_runs: dict[str, subprocess.CompletedProcess[str]], fixture: str, validator: str, finding: str
 ) -> None:
-    result = bad_runs[fixture]
+    result = fixture_runs[fixture]
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED" in rows(result.stdout)[validator]
     assert any(line.strip().startswith(finding) for line in result.stdout.splitlines()), result.stdout
