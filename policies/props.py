@@ -17,6 +17,9 @@ DOCKER_REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 DOCKER_BUILD_IMAGE = "docker-build:index:Image"
 AKS_AGENT_POOL = "azure-native:containerservice:AgentPool"
 AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
+KEY_VAULT = "azure-native:keyvault:Vault"
+CONTAINER_REGISTRY = "azure-native:containerregistry:Registry"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 
 #: Kubernetes workload kinds whose pod template sits at ``spec.template``.

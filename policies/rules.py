@@ -312,6 +312,56 @@ def aks_gpu_pools_autoscale(args: ResourceValidationArgs, report_violation: Repo
                 report_violation(f"GPU {where}: {problem}", None)
 
 
+#: The tag every Azure resource of the program carries with the stack's environment.
+ENVIRONMENT_TAG = "environment"
+#: Scopes that reach beyond one resource group: the tenant root, management groups, subscriptions.
+BROAD_SCOPE = re.compile(
+    r"(?i)^/$|^/providers/microsoft\.management/managementgroups/[^/]+/?$|^/subscriptions/[^/]+/?$"
+)
+
+
+def _in_prod(props: Mapping[str, Any]) -> bool:
+    """Prod resources are those the program tagged ``environment: prod``."""
+    return p.get(props, "tags", ENVIRONMENT_TAG) == "prod"
+
+
+def key_vault_purge_protection(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Key Vaults of prod have purge protection: a deleted vault (and its secrets) can be
+    recovered for the retention period and cannot be purged by mistake or malice."""
+    if args.resource_type != p.KEY_VAULT or not _in_prod(args.props):
+        return
+    if p.get(args.props, "properties", "enablePurgeProtection") is not True:
+        report_violation("prod Key Vault: properties.enablePurgeProtection must be true", None)
+
+
+def registry_admin_user_off(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Container registries have no admin user: pulls and pushes go through Entra ID roles
+    (AcrPull, AcrPush), never a shared password."""
+    if args.resource_type == p.CONTAINER_REGISTRY and args.props.get("adminUserEnabled") is not False:
+        report_violation("container registry: adminUserEnabled must be false", None)
+
+
+def aks_local_accounts_off_in_prod(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Prod AKS clusters have no local accounts: every sign-in goes through Entra ID and is
+    authorized and audited per identity."""
+    if args.resource_type != p.AKS_CLUSTER or not _in_prod(args.props):
+        return
+    if args.props.get("disableLocalAccounts") is not True:
+        report_violation("prod AKS cluster: disableLocalAccounts must be true", None)
+
+
+def role_assignments_scoped(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Role assignments are scoped to resources (or at most a resource group), never to a
+    subscription, management group or the tenant root."""
+    if args.resource_type != p.ROLE_ASSIGNMENT:
+        return
+    scope = args.props.get("scope")
+    if scope is None:
+        report_violation("role assignment: scope is missing", None)
+    elif not p.is_unknown(scope) and BROAD_SCOPE.match(str(scope)):
+        report_violation(f"role assignment: scope {scope} is a subscription or wider; scope it to the resource", None)
+
+
 # --- the pack --------------------------------------------------------------------------------
 
 
@@ -339,6 +389,18 @@ RULES: list[Rule] = [
         model_server_health_and_memory,
     ),
     Rule("aks-gpu-pools-autoscale", "AKS GPU node pools autoscale within bounds.", aks_gpu_pools_autoscale),
+    Rule("key-vault-purge-protection", "Prod Key Vaults have purge protection.", key_vault_purge_protection),
+    Rule("registry-admin-user-off", "Container registries have no admin user.", registry_admin_user_off),
+    Rule(
+        "aks-local-accounts-off-in-prod",
+        "Prod AKS clusters have local accounts disabled.",
+        aks_local_accounts_off_in_prod,
+    ),
+    Rule(
+        "role-assignments-scoped",
+        "Role assignments are never at subscription scope or wider.",
+        role_assignments_scoped,
+    ),
 ]
 
 

@@ -353,7 +353,7 @@ def test_gpu_detected_by_taint() -> None:
 def test_every_rule_becomes_a_uniquely_named_mandatory_policy() -> None:
     policies = rules.policies()
     assert [p.name for p in policies] == [r.name for r in rules.RULES]
-    assert len({p.name for p in policies}) == len(policies) == 8
+    assert len({p.name for p in policies}) == len(policies) == 12
     assert all(isinstance(p, ResourceValidationPolicy) for p in policies)
 
 
