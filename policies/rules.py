@@ -322,7 +322,7 @@ BROAD_SCOPE = re.compile(
 
 def _in_prod(props: Mapping[str, Any]) -> bool:
     """Prod resources are those the program tagged ``environment: prod``."""
-    return p.get(props, "tags", ENVIRONMENT_TAG) == "prod"
+    return bool(p.get(props, "tags", ENVIRONMENT_TAG) == "prod")
 
 
 def key_vault_purge_protection(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

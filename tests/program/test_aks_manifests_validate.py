@@ -1,8 +1,8 @@
 """The AKS stacks' Kubernetes objects validate strictly against the API schemas.
 
 The same check as for any cluster (tests/program/test_kubernetes_manifests_validate.py), on
-what the AKS target renders: the model servers with CSI secret volumes, the device plugin,
-and SecretProviderClasses (a custom resource: listed, not schema-checked, but its shape is
+what the AKS target renders: the model servers with CSI secret volumes and
+SecretProviderClasses (a custom resource: listed, not schema-checked, but its shape is
 asserted here).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import kubernetes_validate  # type: ignore[import-untyped]
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -45,7 +45,7 @@ def test_every_aks_object_is_valid_in_strict_mode(
 ) -> None:
     documents = rendered[stack]
     kinds = {doc["kind"] for _, doc in documents}
-    assert {"Namespace", "Deployment", "DaemonSet", "SecretProviderClass", "NetworkPolicy"} <= kinds
+    assert {"Namespace", "Deployment", "SecretProviderClass", "NetworkPolicy"} <= kinds
     assert "Secret" not in kinds
     failures = []
     for path, document in documents:

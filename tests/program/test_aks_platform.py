@@ -25,6 +25,7 @@ CLUSTER = f"{AZ}containerservice:ManagedCluster"
 POOL = f"{AZ}containerservice:AgentPool"
 ROLE = f"{AZ}authorization:RoleAssignment"
 SENTINEL = "hf_SENTINEL_AKS_TOKEN_5d1e"
+HELM = "kubernetes:helm.sh/v3:Release"
 
 
 def one(recording: Recording, type_token: str) -> RecordedResource:
@@ -110,8 +111,7 @@ def test_gpu_operator_replaces_the_aks_driver_and_device_plugin() -> None:
     recording = _run("staging", {"slm-deploy:aks": settings})
     gpu = next(p.inputs for p in recording.of_type(POOL) if p.inputs["agentPoolName"] == "gput4")
     assert gpu["gpuProfile"] == {"driver": "None"}
-    assert recording.of_type("kubernetes:helm.sh/v3:Release")
-    assert not recording.of_type("kubernetes:apps/v1:DaemonSet")
+    assert [r.inputs["chart"] for r in recording.of_type(HELM)] == ["gpu-operator"]
 
 
 # --- the cluster ---------------------------------------------------------------------------
@@ -337,14 +337,18 @@ def test_kubernetes_objects_use_the_aks_provider_only(stack: str, staging: Recor
         assert resource.provider == provider.urn, f"{resource.name} uses {resource.provider}"
 
 
-def test_the_device_plugin_runs_only_on_gpu_nodes(staging: Recording) -> None:
-    (plugin,) = staging.of_type("kubernetes:apps/v1:DaemonSet")
-    spec = plugin.inputs["spec"]["template"]["spec"]
-    assert spec["nodeSelector"] == {"slm-deploy.dev/accelerator": "nvidia"}
-    assert {t["key"] for t in spec["tolerations"]} == {
-        "nvidia.com/gpu",
-        "kubernetes.azure.com/scalesetpriority",
-    }
+def test_the_device_plugin_runs_only_on_gpu_nodes(staging: Recording, prod: Recording) -> None:
+    for recording in (staging, prod):
+        (plugin,) = [r for r in recording.of_type(HELM) if r.inputs["chart"] == "nvidia-device-plugin"]
+        values = plugin.inputs["values"]
+        (term,) = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+            "nodeSelectorTerms"
+        ]
+        assert term == {
+            "matchExpressions": [{"key": "slm-deploy.dev/accelerator", "operator": "In", "values": ["nvidia"]}]
+        }
+        assert {t["key"] for t in values["tolerations"]} == {"nvidia.com/gpu", "kubernetes.azure.com/scalesetpriority"}
+        assert plugin.inputs["namespace"] == "kube-system" and plugin.inputs["version"]
 
 
 # --- managed monitoring --------------------------------------------------------------------
@@ -400,3 +404,42 @@ def test_the_azure_folder_has_one_readable_file_per_resource(staging: Recording)
     assert "role: AcrPull" in azure["azure/roleassignment/staging-acr-pull.yaml"]
     assert "name: aks-slm-staging" in azure["azure/managedcluster/staging-aks.yaml"]
     assert render_files(_run("staging", secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}}), spec) == files
+
+
+# --- policy pack ---------------------------------------------------------------------------
+
+
+def policy_findings(recording: Recording) -> list[str]:
+    """Every CrossGuard rule over every resource, as ``slm-deploy check`` runs them on plan.json."""
+    from components.check.crossguard import _args
+    from policies.rules import RULES
+
+    plan = json.loads(render_files(recording, parse_config(stack_file(recording.stack).config))["plan.json"])
+    found: list[str] = []
+    for resource in plan["resources"]:
+        for rule in RULES:
+
+            def report(message: str, urn: str | None = None, name: str = rule.name) -> None:
+                found.append(f"{name}: {message}")
+
+            rule.validate(_args(resource), report)
+    return found
+
+
+def test_the_policy_pack_passes_both_stacks(staging: Recording, prod: Recording) -> None:
+    assert policy_findings(staging) == []
+    assert policy_findings(prod) == []
+
+
+def test_the_policy_pack_catches_a_weakened_prod() -> None:
+    aks = parse_config(stack_file("prod").config).aks
+    assert aks is not None
+    weakened = aks.model_dump(mode="json", by_alias=True, exclude_none=True) | {
+        "keyVaultPurgeProtection": False,
+        "localAccounts": True,
+    }
+    found = policy_findings(_run("prod", {"slm-deploy:aks": weakened}))
+    assert sorted(found) == [
+        "aks-local-accounts-off-in-prod: prod AKS cluster: disableLocalAccounts must be true",
+        "key-vault-purge-protection: prod Key Vault: properties.enablePurgeProtection must be true",
+    ]

@@ -39,7 +39,7 @@ def test_prod_vault_with_purge_protection_and_other_environments_pass() -> None:
 
 @pytest.mark.parametrize("admin", [True, None])
 def test_registry_admin_user_must_be_explicitly_off(admin: bool | None) -> None:
-    props = {"registryName": "slmprod", "sku": {"name": "Standard"}}
+    props: dict[str, Any] = {"registryName": "slmprod", "sku": {"name": "Standard"}}
     if admin is not None:
         props["adminUserEnabled"] = admin
     assert violations(rules.registry_admin_user_off, REGISTRY, props) == [

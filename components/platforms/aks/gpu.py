@@ -1,14 +1,12 @@
 """What makes GPUs schedulable: the NVIDIA device plugin, or the NVIDIA GPU Operator.
 
 With ``gpuDriver: aks`` AKS installs the driver on GPU nodes and the program adds NVIDIA's
-device plugin DaemonSet, which advertises ``nvidia.com/gpu``; with ``operator`` the GPU
+device plugin (its Helm chart), which advertises ``nvidia.com/gpu``; with ``operator`` the GPU
 Operator Helm release installs driver, toolkit and plugin. Either runs only on GPU nodes
 (node selector on the GPU pool label) and tolerates their taints, spot included.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -16,9 +14,11 @@ import pulumi_kubernetes as k8s
 from components.platforms.aks.pools import GPU_NODE_LABEL, GPU_NODE_LABEL_VALUE, SPOT_TAINT_KEY
 from components.targets.kube.scheduling import GPU_TAINT_KEY
 
-#: NVIDIA's static manifest pins this tag:
-#: https://github.com/NVIDIA/k8s-device-plugin/blob/main/deployments/static/nvidia-device-plugin.yml
-DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.18.0"
+#: NVIDIA's device plugin chart (https://github.com/NVIDIA/k8s-device-plugin#deployment-via-helm);
+#: 0.18.0 is the release NVIDIA's static manifest pins (deployments/static/nvidia-device-plugin.yml).
+DEVICE_PLUGIN_CHART = "nvidia-device-plugin"
+DEVICE_PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
+DEVICE_PLUGIN_VERSION = "0.18.0"
 #: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/getting-started.html
 #: (chart version not verifiable offline; check `helm search repo nvidia/gpu-operator` before use)
 GPU_OPERATOR_CHART = "gpu-operator"
@@ -29,51 +29,39 @@ TOLERATIONS = [
     {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"},
     {"key": SPOT_TAINT_KEY, "operator": "Equal", "value": "spot", "effect": "NoSchedule"},
 ]
-#: checkov findings a device plugin cannot avoid, each with its reason (checkov.io/skipN).
-CHECKOV_SKIPS = {
-    "checkov.io/skip1": "CKV_K8S_21=the device plugin belongs in kube-system next to the other node agents",
-    "checkov.io/skip2": "CKV_K8S_43=NVIDIA publishes the plugin by tag; pin a digest with the image override",
-    "checkov.io/skip3": "CKV_K8S_38=the plugin talks to the kubelet, not the API server, and mounts no token",
+#: The chart's default affinity wants Node Feature Discovery labels AKS nodes do not have; a
+#: list replaces the default, so the plugin lands exactly on the GPU pools' label.
+GPU_NODE_AFFINITY = {
+    "nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                {"matchExpressions": [{"key": GPU_NODE_LABEL, "operator": "In", "values": [GPU_NODE_LABEL_VALUE]}]}
+            ]
+        }
+    }
 }
 
 
-def device_plugin(opts: pulumi.ResourceOptions) -> k8s.apps.v1.DaemonSet:
-    labels = {"app.kubernetes.io/name": "nvidia-device-plugin", "app.kubernetes.io/part-of": "slm-deploy"}
-    metadata: Any = {"name": "nvidia-device-plugin", "namespace": "kube-system", "labels": labels}
-    spec: Any = {
-        "selector": {"match_labels": labels},
-        "update_strategy": {"type": "RollingUpdate"},
-        "template": {
-            "metadata": {"labels": labels, "annotations": CHECKOV_SKIPS},
-            "spec": {
-                "priority_class_name": "system-node-critical",
-                "node_selector": {GPU_NODE_LABEL: GPU_NODE_LABEL_VALUE},
-                "tolerations": TOLERATIONS,
-                "automount_service_account_token": False,
-                "security_context": {"seccomp_profile": {"type": "RuntimeDefault"}},
-                "containers": [
-                    {
-                        "name": "nvidia-device-plugin",
-                        "image": DEVICE_PLUGIN_IMAGE,
-                        "image_pull_policy": "IfNotPresent",
-                        "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "false"}],
-                        "security_context": {
-                            "allow_privilege_escalation": False,
-                            "capabilities": {"drop": ["ALL"]},
-                            "read_only_root_filesystem": True,
-                        },
-                        "resources": {
-                            "requests": {"cpu": "50m", "memory": "64Mi"},
-                            "limits": {"cpu": "200m", "memory": "128Mi"},
-                        },
-                        "volume_mounts": [{"name": "device-plugin", "mount_path": "/var/lib/kubelet/device-plugins"}],
-                    }
-                ],
-                "volumes": [{"name": "device-plugin", "host_path": {"path": "/var/lib/kubelet/device-plugins"}}],
-            },
+def device_plugin(opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
+    """NVIDIA's device plugin chart. It needs root on the node (it serves a socket in the
+    kubelet's root-owned device-plugin directory), so it is NVIDIA's maintained release in
+    kube-system rather than one of our hardened workloads."""
+    return k8s.helm.v3.Release(
+        "nvidia-device-plugin",
+        name="nvidia-device-plugin",
+        chart=DEVICE_PLUGIN_CHART,
+        version=DEVICE_PLUGIN_VERSION,
+        namespace="kube-system",
+        repository_opts={"repo": DEVICE_PLUGIN_REPO},
+        atomic=True,
+        values={
+            "affinity": GPU_NODE_AFFINITY,
+            "tolerations": TOLERATIONS,
+            "priorityClassName": "system-node-critical",
+            "failOnInitError": False,
         },
-    }
-    return k8s.apps.v1.DaemonSet("nvidia-device-plugin", metadata=metadata, spec=spec, opts=opts)
+        opts=opts,
+    )
 
 
 def gpu_operator(opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
