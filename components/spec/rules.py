@@ -34,6 +34,7 @@ def check_rules(spec: DeploymentSpec) -> None:
     for index, model in enumerate(spec.models):
         problems += [Problem(("models", index, *p.path), p.message) for p in _model_rules(model, spec)]
     problems += _target_sections(spec)
+    problems += _docker_scale(spec)
     problems += _kubernetes_rules(spec)
     problems += _secret_references(spec)
     problems += aks_problems(spec)
@@ -232,6 +233,21 @@ def _kubernetes_rules(spec: DeploymentSpec) -> list[Problem]:
             )
         if registry.username is None:
             problems.append(Problem(("kubernetes", "imageRegistry", "username"), "is required with passwordSecret"))
+    return problems
+
+
+def _docker_scale(spec: DeploymentSpec) -> list[Problem]:
+    """The local Docker target runs one container per model; scaling needs a cluster."""
+    if spec.target.value != "docker":
+        return []
+    problems = []
+    for index, model in enumerate(spec.models):
+        if model.autoscaling is not None:
+            problems.append(Problem(("models", index, "autoscaling"), "needs target kubernetes or aks"))
+        elif model.replicas is not None and model.replicas > 1:
+            problems.append(
+                Problem(("models", index, "replicas"), f"{model.replicas}: the docker target runs one container")
+            )
     return problems
 
 

@@ -194,3 +194,28 @@ def test_render_includes_cost_json_and_summary_cost_section(run_stack: RunStack,
     assert cost["target"] == "docker" and cost["priced"] is False
     summary = (folder / "SUMMARY.md").read_text()
     assert "## Cost" in summary and "nothing here is billed by a cloud" in summary
+
+
+def test_a_changed_replica_count_is_one_changed_resource(run_stack: RunStack, tmp_path: Path) -> None:
+    models = json.loads(stack_file("preview").config["slm-deploy:models"])
+    more = [{**models[0], "replicas": 2}, *models[1:]]
+    a = render_stack(run_stack, "preview", tmp_path / "a")
+    b = render_stack(run_stack, "preview", tmp_path / "b", {"slm-deploy:models": more})
+    diff = diff_renders(load_render(a), load_render(b))
+    changed = {r.name: r for r in diff.resources if r.kind == "changed"}
+    assert {r.kind for r in diff.resources} == {"changed"}
+    # One workload changes; the namespace quota, derived from every model's pods on purpose,
+    # makes room for the second replica and its cache claim.
+    workloads = [r for r in changed.values() if r.type == "kubernetes:apps/v1:StatefulSet"]
+    assert [r.name for r in workloads] == ["preview-qwen3-small-server"]
+    paths = [c.path for c in workloads[0].changes]
+    assert "inputs.spec.replicas" in paths
+    spread = "inputs.spec.template.spec.topologySpreadConstraints"
+    assert all(p == "inputs.spec.replicas" or p.startswith(spread) for p in paths), "replicas > 1 spread out"
+    assert set(changed) == {"preview-qwen3-small-server", "preview-quota"}
+    quota = {c.path: (c.old, c.new) for c in changed["preview-quota"].changes}
+    assert quota == {
+        "inputs.spec.hard.pods": ("1", "2"),
+        "inputs.spec.hard.persistentvolumeclaims": ("1", "2"),
+        "inputs.spec.hard.requests.storage": ("3Gi", "6Gi"),
+    }

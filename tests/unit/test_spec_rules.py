@@ -203,18 +203,30 @@ def test_target_sections_with_their_target_are_accepted(target: str, section: st
 
 
 def test_replicas_and_autoscaling_are_exclusive() -> None:
-    found = problems(config([model(replicas=2, autoscaling={"maxReplicas": 3})]))
+    found = problems(config([model(replicas=2, autoscaling={"maxReplicas": 3})], target="kubernetes"))
     assert found == ["slm-deploy:models[0].replicas: set either replicas or autoscaling, not both"]
 
 
+def test_docker_runs_one_container_per_model() -> None:
+    assert problems(config([model(replicas=2)])) == [
+        "slm-deploy:models[0].replicas: 2: the docker target runs one container"
+    ]
+    assert problems(config([model(autoscaling={"maxReplicas": 3})])) == [
+        "slm-deploy:models[0].autoscaling: needs target kubernetes or aks"
+    ]
+    assert accepted(config([model(replicas=1)])).models[0].replicas == 1
+    assert accepted(config([model(replicas=2)], target="kubernetes")).models[0].replicas == 2
+
+
 def test_autoscaling_bounds_and_scale_to_zero() -> None:
-    assert problems(config([model(autoscaling={"minReplicas": 4, "maxReplicas": 2})])) == [
+    assert problems(config([model(autoscaling={"minReplicas": 4, "maxReplicas": 2})], target="kubernetes")) == [
         "slm-deploy:models[0].autoscaling.minReplicas: 4 is above maxReplicas 2"
     ]
-    assert problems(config([model(autoscaling={"minReplicas": 0})])) == [
+    assert problems(config([model(autoscaling={"minReplicas": 0})], target="kubernetes")) == [
         "slm-deploy:models[0].autoscaling.minReplicas: 0 needs scaleToZero: true"
     ]
-    spec = accepted(config([model(autoscaling={"minReplicas": 0, "scaleToZero": True})]))
+    scale_to_zero = {"minReplicas": 0, "scaleToZero": True, "wakeQuery": "sum(rate(requests_total[1m]))"}
+    spec = accepted(config([model(engine="vllm", gpu=True, autoscaling=scale_to_zero)], target="kubernetes"))
     assert spec.models[0].replicas is None
 
 
