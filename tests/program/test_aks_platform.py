@@ -448,3 +448,43 @@ def test_the_policy_pack_catches_a_weakened_prod() -> None:
         "aks-local-accounts-off-in-prod: prod AKS cluster: disableLocalAccounts must be true",
         "key-vault-purge-protection: prod Key Vault: properties.enablePurgeProtection must be true",
     ]
+
+
+# --- dashboards on Managed Grafana ---------------------------------------------------------
+
+
+def test_managed_grafana_imports_the_dashboards() -> None:
+    from components.platforms.aks import AksPlatform
+    from components.secrets import StackSecrets
+
+    spec = parse_config(stack_file("staging").config)
+    overview = json.dumps({"uid": "slm-overview", "title": "SLM overview", "panels": []})
+
+    def program() -> None:
+        secrets = StackSecrets("staging", spec, {"apiKey"})
+        AksPlatform(
+            "staging",
+            spec,
+            secrets,
+            namespace="slm-staging",
+            service_accounts=["phi4-mini"],
+            dashboards={"overview.json": overview},
+        )
+
+    recording = run_program(program, {}, stack="staging")
+    (imported,) = recording.of_type("command:local:Command")
+    assert imported.inputs["stdin"] == overview
+    assert imported.inputs["environment"] == {
+        "GRAFANA": "graf-staging",
+        "RESOURCE_GROUP": "slm-staging",
+        "UID": "slm-overview",
+    }
+    assert "az grafana dashboard import" in imported.inputs["create"]
+    assert '--dashboard "$UID"' in imported.inputs["delete"]
+
+
+def test_a_dashboard_without_uid_cannot_be_imported() -> None:
+    from components.platforms.aks.grafana_dashboards import dashboard_uid
+
+    with pytest.raises(ValueError, match="uid"):
+        dashboard_uid(json.dumps({"title": "no uid"}))

@@ -6,7 +6,8 @@ The wiring Azure documents for managed Prometheus: the cluster's metrics add-on
 rule forwarding ``Microsoft-PrometheusMetrics`` to the workspace, and associations of the rule
 and endpoint with the cluster. Alert rules come from observability's single rule definitions,
 converted by :mod:`rule_groups`; receivers become an action group. Grafana reads the
-workspace with Monitoring Data Reader on that workspace only (research/pulumi-azure.md §6).
+workspace with Monitoring Data Reader on that workspace only (research/pulumi-azure.md §6),
+and our dashboards are imported into it (:mod:`grafana_dashboards`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pulumi
 from pulumi_azure_native import alertsmanagement, containerservice, dashboard, monitor
 
 from components.platforms.aks import names
+from components.platforms.aks.grafana_dashboards import import_dashboards
 from components.platforms.aks.roles import MANAGED_IDENTITY, BuiltInRole, assign
 from components.platforms.aks.rule_groups import RuleGroupArgs
 from components.secrets import StackSecrets
@@ -73,6 +75,7 @@ def create_managed_monitoring(
     cluster: containerservice.ManagedCluster,
     *,
     rule_groups: Sequence[RuleGroupArgs],
+    dashboards: Mapping[str, str],
     opts: pulumi.ResourceOptions,
 ) -> ManagedMonitoring:
     stack, tags = ctx.stack, dict(ctx.tags)
@@ -167,13 +170,21 @@ def create_managed_monitoring(
         principal_type=MANAGED_IDENTITY,
         opts=opts,
     )
-    assign(
+    admin = assign(
         f"{stack}-grafana-admin",
         role=BuiltInRole.GRAFANA_ADMIN,
         scope=grafana.id,
         principal_id=ctx.deployer_object_id,
         subscription_id=ctx.subscription_id,
         principal_type=ctx.deployer_principal_type,
+        opts=opts,
+    )
+    import_dashboards(
+        stack,
+        dashboards,
+        grafana_name=grafana.name,
+        resource_group_name=ctx.resource_group_name,
+        depends_on=[admin],
         opts=opts,
     )
     return ManagedMonitoring(

@@ -11,7 +11,7 @@ built from it is the only one the Kubernetes side may use.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -62,6 +62,7 @@ class AksPlatform(pulumi.ComponentResource):
         service_accounts: Sequence[str],
         built_images: Sequence[Container] = (),
         rule_groups: Sequence[RuleGroupArgs] = (),
+        dashboards: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("slm-deploy:platforms:Aks", name, None, opts)
@@ -165,6 +166,7 @@ class AksPlatform(pulumi.ComponentResource):
                 secrets,
                 self.cluster,
                 rule_groups=rule_groups,
+                dashboards=dashboards or {},
                 opts=child,
             )
 
