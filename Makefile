@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STACK ?= local
 STATE_DIR := $(CURDIR)/.pulumi-state
 
-.PHONY: setup test lint typecheck unit preview up destroy clean
+.PHONY: setup test lint typecheck unit preview up destroy clean prometheus-tools
 
 # The virtualenv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -15,7 +15,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-setup: $(VENV)/.installed
+# promtool and amtool from Debian's prometheus / prometheus-alertmanager, only when missing
+# (rule tests, config checks, and the observability integration test run them).
+prometheus-tools:
+	@bash tools/install-prometheus-tools.sh
+
+setup: $(VENV)/.installed prometheus-tools
 
 lint: setup
 	$(BIN)/ruff check .

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from components.render.docker_files import docker_files
 from components.render.harness import Recording
+from components.render.observability_files import observability_render
 from components.render.summary import summary_markdown
 from components.spec import DeploymentSpec
 
 #: Functions that add files for one kind of resource (``docker/``, ``kubernetes/``, ...).
 Extractor = Callable[[Recording, DeploymentSpec], dict[str, str]]
-EXTRACTORS: list[Extractor] = [docker_files]
+EXTRACTORS: list[Extractor] = [docker_files, observability_render]
 
 
 class RenderDirectoryError(Exception):
