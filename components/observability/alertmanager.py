@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import yaml
+
 from components.observability.images import ALERTMANAGER
 from components.spec import DeploymentSpec
 from components.spec.models import Receiver
@@ -68,3 +70,29 @@ def alertmanager_yml(spec: DeploymentSpec, stack: str, secret_path: Callable[[st
         routes=routes,
         receivers=receivers,
     )
+
+
+#: Fields Debian 12's Alertmanager 0.25 (and its amtool) does not know; upstream has them in
+#: the pinned v0.28.1 (config/notifiers.go: WebhookConfig.URLFile, MSTeamsV2Config).
+LEGACY_PLACEHOLDER = "https://secret-from-file.invalid/"
+
+
+def legacy_check_view(config_text: str) -> str:
+    """The configuration as Alertmanager 0.25's ``amtool check-config`` can read it.
+
+    Webhook ``url_file`` becomes a placeholder ``url`` and Teams (``msteamsv2_configs``)
+    receivers become webhooks to the placeholder; routes, matchers, inhibition and every
+    other receiver stay as they are, so the old amtool still checks all of those. For
+    validation only: run the real file on the pinned image.
+    """
+    config = yaml.safe_load(config_text)
+    for receiver in config.get("receivers", []):
+        for webhook in receiver.get("webhook_configs", []):
+            if "url_file" in webhook:
+                webhook["url"] = LEGACY_PLACEHOLDER + webhook.pop("url_file").lstrip("/")
+        teams = receiver.pop("msteamsv2_configs", None)
+        if teams:
+            receiver.setdefault("webhook_configs", []).extend(
+                {"url": LEGACY_PLACEHOLDER + t["webhook_url_file"].lstrip("/"), "send_resolved": True} for t in teams
+            )
+    return yaml.safe_dump(config, sort_keys=False)

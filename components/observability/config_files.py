@@ -17,8 +17,8 @@ from components.observability.inventory import engine_groups
 from components.observability.rule_tests import rule_tests
 from components.observability.rules import DCGM_JOB, RuleGroup, rule_groups
 from components.observability.runbooks import runbooks
+from components.observability.yamltext import to_yaml
 from components.plan import ServingPlan
-from components.render.yamlout import to_yaml
 from components.spec import DeploymentSpec
 from components.templating import render_template
 
