@@ -9,18 +9,10 @@ exactly (both format the same IEEE double the same way).
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
-from components.observability.rules import (
-    RATE_WINDOW_MINUTES,
-    VALUE,
-    AlertRule,
-    RuleGroup,
-    Series,
-    duration_seconds,
-)
+from components.observability.rules import VALUE, AlertRule, RuleGroup, Series, eval_minutes
 
 _LABEL = re.compile(r"\{\{ \$labels\.([A-Za-z_][A-Za-z0-9_]*) \}\}")
 
@@ -36,11 +28,6 @@ def render_annotation(template: str, labels: dict[str, str], value: float) -> st
     if "{{" in text:
         raise TemplateError(f"annotation uses template syntax the tests cannot predict: {template!r}")
     return text
-
-
-def eval_minutes(rule: AlertRule) -> int:
-    """Rate window filled, ``for`` elapsed, two minutes of slack (matches the scenarios' length)."""
-    return math.ceil(duration_seconds(rule.for_) / 60) + RATE_WINDOW_MINUTES + 2
 
 
 def _series(series: tuple[Series, ...]) -> list[dict[str, str]]:
@@ -61,7 +48,7 @@ def rule_tests(group: RuleGroup, rule_file: str) -> dict[str, Any]:
     """The test file for one group; ``rule_file`` is relative to the test file's folder."""
     tests: list[dict[str, Any]] = []
     for rule in group.rules:
-        at = f"{eval_minutes(rule)}m"
+        at = f"{eval_minutes(rule.for_)}m"
         tests.append(
             {
                 "interval": "1m",

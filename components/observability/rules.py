@@ -134,11 +134,15 @@ class _Context:
         return f"{self.runbook_base}/{alert}.md"
 
 
-def _samples(for_: str) -> tuple[int, str]:
-    """Evaluation minute and sample count so that a condition held since the start has fired:
-    the rate window fills, then ``for`` elapses, plus two minutes of slack."""
-    minutes = math.ceil(duration_seconds(for_) / 60) + RATE_WINDOW_MINUTES + 2
-    return minutes, str(minutes + 1)
+def eval_minutes(for_: str) -> int:
+    """When a condition held since the first sample has surely fired: the rate window fills,
+    then ``for`` elapses, plus two minutes of slack. The rule tests evaluate at this minute."""
+    return math.ceil(duration_seconds(for_) / 60) + RATE_WINDOW_MINUTES + 2
+
+
+def _samples(for_: str) -> str:
+    """The count for promtool's ``axN`` notation: a sample every minute up to the evaluation."""
+    return str(eval_minutes(for_))
 
 
 def _labels(group: EngineGroup, model: ScrapedModel) -> dict[str, str]:
@@ -157,7 +161,7 @@ def _latency_rule(
     model = group.models[0]
     name = group.metric(metric)
     low, high = number(threshold.value / 2), number(threshold.value * 2)
-    _, n = _samples(threshold.for_)
+    n = _samples(threshold.for_)
     series = _engine_labels(group, model)
 
     def buckets(counts: tuple[str, str, str]) -> tuple[Series, ...]:
@@ -197,7 +201,7 @@ def _latency_rule(
 def _target_down(ctx: _Context, group: EngineGroup) -> AlertRule:
     model = group.models[0]
     for_ = ctx.spec.alerting.thresholds.target_down_for
-    _, n = _samples(for_)
+    n = _samples(for_)
     alert = f"{group.profile.alert_prefix}TargetDown"
     if group.profile.native:
         metric, labels, how = "up", _labels(group, model), "its /metrics endpoint cannot be scraped"
@@ -230,7 +234,7 @@ def _target_down(ctx: _Context, group: EngineGroup) -> AlertRule:
 def _error_ratio(ctx: _Context, group: EngineGroup) -> AlertRule:
     model = group.models[0]
     threshold = ctx.spec.alerting.thresholds.error_ratio
-    _, n = _samples(threshold.for_)
+    n = _samples(threshold.for_)
     counter, route = group.http_counter, group.profile.route_label
     base = {**_labels(group, model), route: "/v1/chat/completions"}
     errors = selector(counter, {**base, "status": group.profile.status_error})
@@ -272,7 +276,7 @@ def _error_ratio(ctx: _Context, group: EngineGroup) -> AlertRule:
 def _queue(ctx: _Context, group: EngineGroup) -> AlertRule:
     model = group.models[0]
     threshold = ctx.spec.alerting.thresholds.queue_depth
-    _, n = _samples(threshold.for_)
+    n = _samples(threshold.for_)
     name = group.metric("num_requests_waiting")
     waiting = math.floor(threshold.value) + 1
     series = selector(name, _engine_labels(group, model))
@@ -304,7 +308,7 @@ def _queue(ctx: _Context, group: EngineGroup) -> AlertRule:
 def _kv_cache(ctx: _Context, group: EngineGroup) -> AlertRule:
     model = group.models[0]
     threshold = ctx.spec.alerting.thresholds.kv_cache_usage
-    _, n = _samples(threshold.for_)
+    n = _samples(threshold.for_)
     name = group.metric("kv_cache_usage_perc")
     series = selector(name, _engine_labels(group, model))
     full = number((1 + threshold.value) / 2)
@@ -336,7 +340,7 @@ def _kv_cache(ctx: _Context, group: EngineGroup) -> AlertRule:
 def _stalled(ctx: _Context, group: EngineGroup) -> AlertRule:
     model = group.models[0]
     for_ = ctx.spec.alerting.thresholds.engine_stalled_for
-    _, n = _samples(for_)
+    n = _samples(for_)
     running, tokens = group.metric("num_requests_running"), group.metric("generation_tokens_total")
     labels = _engine_labels(group, model)
     job = f'{{job="{group.job}"}}'
@@ -450,12 +454,12 @@ def _gpu_group(ctx: _Context, models: Sequence[str]) -> RuleGroup:
     where = "GPU {{ $labels.gpu }} on {{ $labels.instance }}"
 
     xid = selector("DCGM_FI_DEV_XID_ERRORS", labels)
-    _, n_xid = _samples("0m")
+    n_xid = _samples("0m")
     temp = thresholds.gpu_temperature_celsius
-    _, n_temp = _samples(temp.for_)
+    n_temp = _samples(temp.for_)
     temp_series = selector("DCGM_FI_DEV_GPU_TEMP", labels)
     mem = thresholds.gpu_memory_usage
-    _, n_mem = _samples(mem.for_)
+    n_mem = _samples(mem.for_)
     total = 1000
     used_bad, used_good = math.ceil(total * (1 + mem.value) / 2), math.floor(total * mem.value / 2)
 
