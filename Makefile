@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STACK ?= local
 STATE_DIR := $(CURDIR)/.pulumi-state
 
-.PHONY: setup test lint typecheck unit preview up destroy clean prometheus-tools
+.PHONY: setup test lint typecheck unit lint-workflows preview up destroy clean prometheus-tools
 
 # The virtualenv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -32,7 +32,16 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# GitHub workflows: actionlint (with shellcheck for run: scripts), zizmor (offline audits),
+# and the GitHub workflow JSON Schema vendored in check-jsonschema (no network needed).
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+lint-workflows: setup
+	$(BIN)/actionlint -shellcheck $(BIN)/shellcheck $(WORKFLOWS)
+	$(BIN)/zizmor --offline --no-progress .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(BIN)/shellcheck .github/scripts/*.sh
+
+test: lint typecheck lint-workflows unit
 
 # Offline render of a stack (no Pulumi CLI needed), then its summary.
 preview: setup

@@ -150,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_argument("--context", type=int, default=4096, help="context tokens to size for (default 4096)")
     catalog.add_argument("--concurrency", type=int, default=4, help="concurrent sequences (default 4)")
     catalog.set_defaults(func=cmd_catalog)
+
+    from components.delivery.commands import register as register_delivery
+
+    register_delivery(sub)
     return parser
 
 

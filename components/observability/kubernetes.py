@@ -24,6 +24,7 @@ from components.observability.images import Chart
 from components.plan import LABEL_PART_OF, ServingPlan
 from components.secrets import StackSecrets
 from components.spec import DeploymentSpec
+from components.spec.models import KubernetesSettings
 
 #: node-exporter (hostNetwork, hostPID, hostPath) and the DCGM exporter (SYS_ADMIN, kubelet
 #: socket) cannot meet the restricted Pod Security Standard; they get their own namespace.
@@ -47,14 +48,15 @@ class KubernetesMonitoring(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         secrets: StackSecrets | None = None,
-        monitoring_namespace: str = "monitoring",
     ) -> None:
         super().__init__("slm-deploy:observability:KubernetesMonitoring", name, None, opts)
         self._name = name
         self._provider = provider
-        settings = spec.kubernetes
-        release = settings.monitoring_release if settings else "kube-prometheus-stack"
-        install = settings.install_monitoring if settings else True
+        settings = spec.kubernetes or KubernetesSettings()
+        release = settings.monitoring_release
+        install = settings.install_monitoring
+        # The namespace the target's NetworkPolicies let scrape the model servers.
+        monitoring_namespace = settings.monitoring_namespace
         self.releases: list[k8s.helm.v3.Release] = []
         needs_secrets = install and (receiver_secrets(spec) or spec.observability.grafana)
         if needs_secrets and secrets is None:

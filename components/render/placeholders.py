@@ -24,6 +24,11 @@ SECRET_OUTPUTS: dict[str, set[str]] = {
     "random:index/randomPassword:RandomPassword": {"result"},
 }
 
+#: Outputs a ``pulumi.StackReference`` offers under mocks (the real engine reads them from the
+#: referenced stack). A Kubernetes target reads a cluster's kubeconfig this way.
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+STACK_REFERENCE_OUTPUTS = ("kubeconfig",)
+
 #: Results of provider functions (invokes) by token.
 CALL_RESULTS: dict[str, dict[str, Any]] = {}
 
@@ -31,6 +36,8 @@ CALL_RESULTS: dict[str, dict[str, Any]] = {}
 def computed_outputs(type_token: str, name: str) -> dict[str, Any]:
     """The placeholder outputs of one resource (``[]`` means an empty list)."""
     outputs: dict[str, Any] = {}
+    if type_token == STACK_REFERENCE_TYPE:
+        outputs["outputs"] = {key: f"<{name}.{key}>" for key in STACK_REFERENCE_OUTPUTS}
     for key, template in COMPUTED_OUTPUTS.get(type_token, {}).items():
         outputs[key] = [] if template == "[]" else template.format(name=name)
     return outputs

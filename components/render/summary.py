@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from components.catalog.sizing import GIB
+from components.cost import cost_markdown, estimate_cost
+from components.engines import build_plans
 from components.render.harness import Recording
 from components.spec import DeploymentSpec, resolve_artifact, size_model
 
@@ -79,5 +81,6 @@ def summary_markdown(spec: DeploymentSpec, recording: Recording) -> str:
     counts = Counter(r.type for r in recording.resources)
     lines += ["", f"## Resources ({sum(counts.values())})", ""]
     lines += _table(["Type", "Count"], [[f"`{t}`", str(n)] for t, n in sorted(counts.items())])
-    lines += ["", "## Cost", "", "Not estimated for this stack."]
+    estimate = estimate_cost(recording.stack, spec, build_plans(spec))
+    lines += ["", "## Cost", "", cost_markdown(estimate).rstrip("\n")]
     return "\n".join(lines) + "\n"

@@ -148,6 +148,11 @@ class Autoscaling(Section):
     """Allow zero replicas when idle; required for ``minReplicas: 0``."""
     scale_up_stabilization: Duration = "60s"
     scale_down_stabilization: Duration = "300s"
+    wake_query: str | None = None
+    """PromQL whose value above 0 wakes a model scaled to zero (Kubernetes targets), e.g. the
+    ingress controller's request rate for the model's host. Required with ``scaleToZero``: at
+    zero replicas no pod exports the queue metric, so it cannot wake the model. Above zero it
+    also counts as load, per replica against ``targetQueueDepth``."""
 
 
 class GpuRequest(Section):
@@ -365,15 +370,35 @@ class StackReferenceSource(Section):
 
 
 class ExposureSettings(Section):
-    """Publish the OpenAI routes (/v1/...) outside the cluster."""
+    """Publish the OpenAI routes (/v1/...) outside the cluster; never /metrics or admin routes."""
 
     kind: Literal["ingress", "gateway"] = "ingress"
     host: str
+    """Base domain: each model is served at ``https://<model>.<host>/v1``."""
     tls_secret: str | None = None
-    """Existing TLS Secret in the namespace; required for exposure."""
+    """TLS Secret for ``*.<host>`` in the stack's namespace (kind ingress; cert-manager fills
+    it when ``clusterIssuer`` is set). Required for kind ingress."""
     ingress_class: str | None = None
+    cluster_issuer: str | None = None
+    """cert-manager ClusterIssuer that issues the Ingress certificate."""
     gateway: str | None = None
-    """``namespace/name`` of the Gateway (kind gateway)."""
+    """``namespace/name`` of the Gateway (kind gateway); it terminates TLS."""
+    listener: str | None = None
+    """The Gateway's HTTPS listener (``sectionName``); all listeners when unset."""
+    controller_namespace: Dns1123Label | None = None
+    """Namespace of the pods that forward traffic (ingress controller or gateway proxies),
+    allowed through the network policy; ``ingress-nginx`` or the Gateway's namespace when unset."""
+
+
+class ImageRegistry(Section):
+    """A registry the program pushes the images it builds to, and the cluster pulls them from."""
+
+    server: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._/-]+)?$")]
+    """``host[:port][/path]``, e.g. ``registry.example.com/slm``."""
+    username: str | None = None
+    password_secret: str | None = None
+    """Key of ``slm-deploy:secrets`` holding the registry password or token; without
+    credentials the build machine's docker login and the nodes' pull access are used."""
 
 
 class KubernetesSettings(Section):
@@ -393,9 +418,31 @@ class KubernetesSettings(Section):
     monitoring_release: str = "kube-prometheus-stack"
     """Helm release name the Prometheus operator selects rules and monitors by."""
     quota_cpu: Quantity | None = None
+    """ResourceQuota on CPU limits; by default what every model at its maximum replicas plus
+    one rolling-update surge pod needs."""
     quota_memory: Quantity | None = None
+    """ResourceQuota on memory limits; derived like ``quotaCpu`` when unset."""
     quota_gpu: int | None = Field(default=None, ge=0)
+    """ResourceQuota on GPUs; derived like ``quotaCpu`` when unset."""
     exposure: ExposureSettings | None = None
+    model_cache: Literal["shared", "per-replica"] = "shared"
+    """``shared``: one ReadWriteMany volume per model and a Deployment (the storage class must
+    offer ReadWriteMany, e.g. azurefile-csi or NFS); ``per-replica``: a StatefulSet with a
+    ReadWriteOnce volume per replica (any storage class; each replica downloads once)."""
+    monitoring_namespace: Dns1123Label = "monitoring"
+    """Namespace of Prometheus, allowed to scrape the model servers' metrics ports."""
+    prometheus_url: str | None = None
+    """Prometheus KEDA queries; ``http://prometheus-operated.<monitoringNamespace>.svc:9090`` when unset."""
+    install_keda: bool = False
+    """Install KEDA (Helm) for queue-depth autoscaling; false when the cluster already runs it."""
+    keda_chart_version: str = "2.21.1"
+    """Pinned kedacore/keda chart version."""
+    client_namespaces: list[Dns1123Label] = Field(default_factory=list)
+    """Namespaces whose pods may call the model servers; pods of the stack's namespace may when
+    labelled ``slm-deploy.dev/client: "true"``."""
+    image_registry: ImageRegistry | None = None
+    """Where the program pushes the images it builds (the ONNX server); required for ONNX
+    models on target kubernetes unless they name their own image."""
 
 
 class NodePool(Section):

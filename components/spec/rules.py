@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from components.catalog import Engine, load_catalog
 from components.spec.errors import Problem, RuleViolationError
+from components.spec.models import Target
 from components.spec.resolve import ArtifactError, resolve_artifact, size_model
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def check_rules(spec: DeploymentSpec) -> None:
     for index, model in enumerate(spec.models):
         problems += [Problem(("models", index, *p.path), p.message) for p in _model_rules(model, spec)]
     problems += _target_sections(spec)
+    problems += _kubernetes_rules(spec)
     problems += _secret_references(spec)
     if problems:
         raise RuleViolationError(problems)
@@ -172,6 +174,62 @@ def _target_sections(spec: DeploymentSpec) -> list[Problem]:
     k8s = spec.kubernetes
     if k8s is not None and k8s.kubeconfig is not None and k8s.stack_reference is not None:
         problems.append(Problem(("kubernetes", "stackReference"), "set either kubeconfig or stackReference"))
+    return problems
+
+
+def _kubernetes_rules(spec: DeploymentSpec) -> list[Problem]:
+    """What a cluster target needs that the Docker target does not."""
+    if spec.target is Target.DOCKER:
+        return []
+    settings = spec.kubernetes
+    problems = []
+    for index, model in enumerate(spec.models):
+        builds_image = model.engine is Engine.ONNX and (model.image is None or model.image.repository is None)
+        registry = settings.image_registry if settings else None
+        if spec.target is Target.KUBERNETES and builds_image and registry is None:
+            problems.append(
+                Problem(
+                    ("kubernetes", "imageRegistry"),
+                    f"models[{index}] ({model.name}) runs the ONNX server image the program builds: name a "
+                    f"registry to push it to, or set models[{index}].image.repository",
+                )
+            )
+        scaling = model.autoscaling
+        if scaling is not None and scaling.scale_to_zero:
+            path: tuple[str | int, ...] = ("models", index, "autoscaling")
+            if model.engine is Engine.OLLAMA:
+                problems.append(
+                    Problem((*path, "scaleToZero"), "Ollama exports no queue metric to scale on; use vllm or onnx")
+                )
+            elif scaling.wake_query is None:
+                problems.append(
+                    Problem(
+                        (*path, "wakeQuery"),
+                        "scaleToZero needs a wake signal: at zero replicas no pod exports the queue metric; set "
+                        "a PromQL query that is above 0 when requests arrive (e.g. the ingress request rate)",
+                    )
+                )
+    if settings is None:
+        return problems
+    exposure = settings.exposure
+    if exposure is not None and exposure.kind == "ingress" and exposure.tls_secret is None:
+        problems.append(Problem(("kubernetes", "exposure", "tlsSecret"), "an Ingress is exposed only with TLS"))
+    gateway = exposure.gateway if exposure is not None else None
+    if exposure is not None and exposure.kind == "gateway" and (gateway is None or gateway.count("/") != 1):
+        problems.append(
+            Problem(("kubernetes", "exposure", "gateway"), "kind gateway needs the Gateway as namespace/name")
+        )
+    registry = settings.image_registry
+    if registry is not None and registry.password_secret is not None:
+        if registry.password_secret not in spec.secrets:
+            problems.append(
+                Problem(
+                    ("kubernetes", "imageRegistry", "passwordSecret"),
+                    f"{registry.password_secret!r} is not a key of slm-deploy:secrets",
+                )
+            )
+        if registry.username is None:
+            problems.append(Problem(("kubernetes", "imageRegistry", "username"), "is required with passwordSecret"))
     return problems
 
 

@@ -29,4 +29,8 @@ def create_target(
         from components.targets.docker import DockerTarget
 
         return DockerTarget(name, spec, plans, secrets, opts)
+    if spec.target is Target.KUBERNETES:
+        from components.targets.kubernetes import KubernetesTarget
+
+        return KubernetesTarget(name, spec, plans, secrets, opts)
     raise NotImplementedError(f"target {spec.target.value} is not available yet")

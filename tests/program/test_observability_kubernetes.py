@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
@@ -16,9 +17,11 @@ from components.observability.attach import monitoring_secrets
 from components.observability.config_files import observability_files
 from components.observability.kubernetes import KubernetesMonitoring
 from components.render import Recording, run_program
+from components.render.observability_files import observability_render
 from components.render.recorder import MASK, RecordedResource
 from components.secrets import StackSecrets
 from components.spec import DeploymentSpec
+from components.targets.kubernetes import KubernetesTarget
 from tests.observability_support import ALL_ENGINES, make_spec
 
 RELEASE = "helm.sh/v3"
@@ -28,7 +31,7 @@ CR_TYPES = {"PodMonitor", "Probe", "PrometheusRule"}
 def k8s_spec(**kubernetes: Any) -> DeploymentSpec:
     return make_spec(
         target="kubernetes",
-        kubernetes={"namespace": "slm-test", **kubernetes},
+        kubernetes={"namespace": "slm-test", "imageRegistry": {"server": "registry.example.com/slm"}, **kubernetes},
         secrets={"hook": "https://hooks.example/SENTINEL-k8s-41c0"},
         alerting={"receivers": [{"name": "oncall", "type": "webhook", "urlSecret": "hook"}]},
     )
@@ -80,6 +83,20 @@ def test_secrets_are_kubernetes_secrets_never_plain() -> None:
     assert set(secrets) == {"slm-grafana-admin", "slm-alertmanager-receivers"}
     assert secrets["slm-alertmanager-receivers"].inputs["stringData"] in (MASK, {"hook": MASK})
     assert "SENTINEL-k8s-41c0" not in json.dumps([r.inputs for r in recording.resources])
+
+
+def test_the_render_shows_what_the_component_applies() -> None:
+    spec = k8s_spec()
+    files = observability_render(run(spec), spec)
+    assert "observability/prometheus/prometheus.yml" not in files  # the operator writes it
+    assert {p.split("/")[2] for p in files if p.startswith("observability/prometheus/")} == {"rules", "tests"}
+    assert (
+        "/etc/alertmanager/secrets/slm-alertmanager-receivers/hook"
+        in files["observability/alertmanager/alertmanager.yml"]
+    )
+    assert "observability/grafana/dashboards/slm-overview.json" in files
+    assert not any("provisioning" in p for p in files)
+    assert observability_render(run_program(lambda: None, {}, stack="test"), spec) == {}
 
 
 def test_monitors_and_rules_are_selected_by_the_chart() -> None:
@@ -142,7 +159,9 @@ def test_gpus_bring_the_dcgm_exporter_and_probes_the_blackbox_exporter() -> None
     dcgm = found["slm-dcgm-exporter"].inputs["values"]["serviceMonitor"]
     assert dcgm["additionalLabels"] == {"release": "kube-prometheus-stack"}
     assert found["slm-blackbox"].inputs["version"] == images.BLACKBOX_EXPORTER_CHART.version
-    cpu_only = make_spec(target="kubernetes", models=[ALL_ENGINES[1]])
+    cpu_only = make_spec(
+        target="kubernetes", models=[ALL_ENGINES[1]], kubernetes={"imageRegistry": {"server": "registry.example.com"}}
+    )
     assert set(releases(run(cpu_only))) == {"kube-prometheus-stack"}
 
 
@@ -155,3 +174,59 @@ def test_an_existing_operator_gets_objects_but_no_charts() -> None:
     objects = [r for r in recording.resources if r.type.startswith("kubernetes:monitoring.coreos.com/v1:")]
     assert objects
     assert {o.inputs["metadata"]["labels"]["release"] for o in objects} == {"platform-prometheus"}
+
+
+def test_it_composes_with_the_kubernetes_target() -> None:
+    """With the target's provider and namespace, the monitors select the target's pods on their
+    named ports, the Probes reach its Services, and Prometheus runs where its NetworkPolicies
+    let scrapes in."""
+    spec = k8s_spec(monitoringNamespace="observability")  # every engine, and not the default namespace
+
+    def program() -> None:
+        plans = build_plans(spec)
+        secrets = StackSecrets("compose", spec, set().union(*(p.secrets for p in plans)) | monitoring_secrets(spec))
+        target = KubernetesTarget("compose", spec, plans, secrets)
+        KubernetesMonitoring(
+            "compose",
+            spec,
+            plans,
+            target.provider,
+            target.namespace_name,
+            pulumi.ResourceOptions(depends_on=[target.namespace]),
+            secrets=secrets,
+        )
+
+    recording = run_program(program, {}, stack="compose")
+    workloads = [
+        r for r in recording.resources if r.type in ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
+    ]
+    services = {r.inputs["metadata"]["name"]: r for r in recording.resources if r.type == "kubernetes:core/v1:Service"}
+    monitors = [r.inputs for r in recording.resources if r.type == "kubernetes:monitoring.coreos.com/v1:PodMonitor"]
+    probes = [r.inputs for r in recording.resources if r.type == "kubernetes:monitoring.coreos.com/v1:Probe"]
+    assert monitors and workloads
+    for monitor in monitors:
+        wanted = monitor["spec"]["selector"]["matchLabels"]
+        selected = [
+            w for w in workloads if wanted.items() <= w.inputs["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        assert selected, f"{monitor['metadata']['name']} selects no pods"
+        port = monitor["spec"]["podMetricsEndpoints"][0]["port"]
+        for workload in selected:
+            containers = workload.inputs["spec"]["template"]["spec"]["containers"]
+            assert port in {p.get("name") for c in containers for p in c.get("ports", [])}
+    for probe in probes:
+        [url] = probe["spec"]["targets"]["staticConfig"]["static"]
+        host, port = url.removeprefix("http://").split("/", 1)[0].split(":")
+        service = services[host.split(".")[0]]
+        assert host.split(".")[1] == service.inputs["metadata"]["namespace"]
+        assert int(port) in {p["port"] for p in service.inputs["spec"]["ports"]}
+    namespaces = {
+        r.name: r.inputs["metadata"]["name"] for r in recording.resources if r.type == "kubernetes:core/v1:Namespace"
+    }
+    assert namespaces["compose-monitoring"] == "observability"
+    policies = json.dumps(
+        [r.inputs for r in recording.resources if r.type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"]
+    )
+    assert '"observability"' in policies, "the target lets the same namespace scrape"
+    for probe in probes:
+        assert ".observability.svc:" in probe["spec"]["prober"]["url"]

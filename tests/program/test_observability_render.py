@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components.render import render_files
-from components.spec import parse_config
+from components.spec import Target, parse_config
 from tests.conftest import RunStack, shipped_stacks, stack_file
 from tests.observability_support import run, tool, write_files
 
@@ -18,6 +18,10 @@ def test_rendered_observability_passes_promtool_and_amtool(run_stack: RunStack, 
     spec = parse_config(stack_file(stack).config)
     files = render_files(run_stack(stack), spec)
     observability = {k: v for k, v in files.items() if k.startswith("observability/")}
+    if spec.target is not Target.DOCKER:
+        # KubernetesMonitoring is not wired into the Deployment yet: nothing applied, nothing shown.
+        assert observability == {}
+        return
     write_files(tmp_path, observability)
     root = tmp_path / "observability"
     prometheus = root / "prometheus"

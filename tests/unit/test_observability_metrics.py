@@ -88,3 +88,13 @@ def test_plans_prefixes_match_the_lists() -> None:
         prefix = prefixes[engine]
         assert prefix is not None
         assert all(n.startswith(prefix) for n in source.names if ":" in n), engine
+
+
+def test_onnx_list_is_the_servers_own() -> None:
+    """The ONNX server declares what it exposes (EXPORTED_SERIES); the live /metrics is
+    compared in tests/integration/test_observability_live.py."""
+    from slm_onnx_server.metrics import EXPORTED_SERIES, PREFIX
+
+    assert frozenset(EXPORTED_SERIES) == metrics.ONNX.names
+    _, plans = spec_and_plans()
+    assert {p.metrics.prefix for p in plans if p.engine == "onnx"} == {PREFIX}

@@ -282,3 +282,76 @@ def test_modelfile_text_cannot_close_its_triple_quotes() -> None:
         'slm-deploy:models[0].modelfile.system: must not contain """ (it ends the Modelfile block)'
     ]
     accepted(config([model(modelfile={"system": 'say "hi"'})]))
+
+
+# --- Kubernetes targets --------------------------------------------------------------------
+
+ONNX_MODEL = model(engine="onnx", quantization="int4-cpu")
+REGISTRY = {"imageRegistry": {"server": "registry.example.com/slm"}}
+
+
+def test_onnx_on_kubernetes_needs_a_registry_for_the_built_image() -> None:
+    assert problems(config([ONNX_MODEL], target="kubernetes")) == [
+        "slm-deploy:kubernetes.imageRegistry: models[0] (chat) runs the ONNX server image the program builds: "
+        "name a registry to push it to, or set models[0].image.repository"
+    ]
+    accepted(config([ONNX_MODEL], target="kubernetes", kubernetes=REGISTRY))
+    own_image = {**ONNX_MODEL, "image": {"repository": "registry.example.com/onnx-server", "tag": "1.0"}}
+    accepted(config([own_image], target="kubernetes"))
+    accepted(config([ONNX_MODEL]))  # Docker builds and loads the image locally
+
+
+def test_scale_to_zero_on_a_cluster_needs_a_wake_query() -> None:
+    to_zero = {"minReplicas": 0, "scaleToZero": True}
+    vllm = model(engine="vllm", gpu=True, autoscaling=to_zero)
+    assert problems(config([vllm], target="kubernetes")) == [
+        "slm-deploy:models[0].autoscaling.wakeQuery: scaleToZero needs a wake signal: at zero replicas no pod "
+        "exports the queue metric; set a PromQL query that is above 0 when requests arrive (e.g. the ingress "
+        "request rate)"
+    ]
+    wake = {**to_zero, "wakeQuery": "sum(rate(nginx_ingress_controller_requests[2m]))"}
+    accepted(config([model(engine="vllm", gpu=True, autoscaling=wake)], target="kubernetes"))
+
+
+def test_ollama_cannot_scale_to_zero_on_a_cluster() -> None:
+    to_zero = {"minReplicas": 0, "scaleToZero": True, "wakeQuery": "vector(1)"}
+    assert problems(config([model(autoscaling=to_zero)], target="kubernetes")) == [
+        "slm-deploy:models[0].autoscaling.scaleToZero: Ollama exports no queue metric to scale on; use vllm or onnx"
+    ]
+    accepted(config([model(autoscaling={"minReplicas": 1, "maxReplicas": 2})], target="kubernetes"))
+
+
+def test_ingress_exposure_needs_tls() -> None:
+    exposure = {"host": "models.example.com"}
+    assert problems(config(target="kubernetes", kubernetes={"exposure": exposure})) == [
+        "slm-deploy:kubernetes.exposure.tlsSecret: an Ingress is exposed only with TLS"
+    ]
+    accepted(config(target="kubernetes", kubernetes={"exposure": {**exposure, "tlsSecret": "models-tls"}}))
+
+
+def test_gateway_exposure_names_the_gateway_with_its_namespace() -> None:
+    exposure = {"kind": "gateway", "host": "models.example.com", "gateway": "public"}
+    assert problems(config(target="kubernetes", kubernetes={"exposure": exposure})) == [
+        "slm-deploy:kubernetes.exposure.gateway: kind gateway needs the Gateway as namespace/name"
+    ]
+    accepted(config(target="kubernetes", kubernetes={"exposure": {**exposure, "gateway": "gateways/public"}}))
+
+
+def test_registry_password_is_a_named_secret_with_a_username() -> None:
+    registry = {"server": "registry.example.com", "passwordSecret": "registryToken"}
+    assert problems(config(target="kubernetes", kubernetes={"imageRegistry": registry})) == [
+        "slm-deploy:kubernetes.imageRegistry.passwordSecret: 'registryToken' is not a key of slm-deploy:secrets",
+        "slm-deploy:kubernetes.imageRegistry.username: is required with passwordSecret",
+    ]
+    accepted(
+        config(
+            target="kubernetes",
+            kubernetes={"imageRegistry": {**registry, "username": "ci"}},
+            secrets={"registryToken": "token"},
+        )
+    )
+
+
+def test_registry_server_must_be_a_host_and_path() -> None:
+    found = problems(config(target="kubernetes", kubernetes={"imageRegistry": {"server": "https://registry"}}))
+    assert len(found) == 1 and found[0].startswith("slm-deploy:kubernetes.imageRegistry.server: ")

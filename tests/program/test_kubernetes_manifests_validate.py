@@ -1,0 +1,103 @@
+"""Every rendered Kubernetes object validates strictly against the API schemas.
+
+kubernetes-validate checks each manifest the way the API server's OpenAPI schema would
+(strict: unknown fields are errors) for the oldest and newest Kubernetes versions we support.
+Custom resources (KEDA, Gateway API) have no schema there; they are listed explicitly, so a
+misspelled built-in kind cannot slip through as "custom".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import kubernetes_validate  # type: ignore[import-untyped]
+import pytest
+import yaml
+
+from components.render import render_files, run_program
+from components.spec import parse_config
+from tests.conftest import PROGRAM, stack_file
+
+KUBERNETES_VERSIONS = ["1.31.0", "1.37.0"]
+CUSTOM_KINDS = {("keda.sh/v1alpha1", "ScaledObject"), ("gateway.networking.k8s.io/v1", "HTTPRoute")}
+
+
+def _variant(stack: str, change: dict[str, Any]) -> dict[str, str]:
+    config = dict(stack_file(stack).config)
+    for key, value in change.items():
+        config[key] = json.dumps(value)
+    return config
+
+
+def _preview_autoscaled() -> dict[str, Any]:
+    models = json.loads(stack_file("preview").config["slm-deploy:models"])
+    models[0]["autoscaling"] = {"minReplicas": 1, "maxReplicas": 2}
+    return {"slm-deploy:models": models}
+
+
+def _cluster_per_replica() -> dict[str, Any]:
+    kubernetes = json.loads(stack_file("cluster").config["slm-deploy:kubernetes"])
+    return {"slm-deploy:kubernetes": kubernetes | {"modelCache": "per-replica"}}
+
+
+#: The shipped stacks, and variants that render the other kinds (HPA, a GPU StatefulSet).
+VARIANTS = {
+    "cluster": ("cluster", {}),
+    "preview": ("preview", {}),
+    "preview-hpa": ("preview", _preview_autoscaled()),
+    "cluster-per-replica": ("cluster", _cluster_per_replica()),
+}
+
+
+@pytest.fixture(scope="module")
+def rendered_objects() -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    objects = {}
+    for variant, (stack, change) in VARIANTS.items():
+        config = _variant(stack, change)
+        recording = run_program(PROGRAM, config, stack_file(stack).secret_keys, stack=stack)
+        files = render_files(recording, parse_config(config))
+        objects[variant] = [
+            (path, yaml.safe_load(content))
+            for path, content in sorted(files.items())
+            if path.startswith("kubernetes/") and "/_helm/" not in path
+        ]
+    return objects
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_object_is_valid_in_strict_mode(
+    rendered_objects: dict[str, list[tuple[str, dict[str, Any]]]], variant: str, version: str
+) -> None:
+    documents = rendered_objects[variant]
+    kinds = {doc["kind"] for _, doc in documents}
+    assert {"Namespace", "NetworkPolicy", "Service", "PodDisruptionBudget"} <= kinds
+    assert kinds & {"Deployment", "StatefulSet"}
+    failures = []
+    for path, document in documents:
+        if (document["apiVersion"], document["kind"]) in CUSTOM_KINDS:
+            continue
+        try:
+            kubernetes_validate.validate(document, version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            failures.append(f"{path}: {'.'.join(str(p) for p in error.path)}: {error.message}")
+    assert not failures, "\n".join(failures)
+
+
+def test_variants_render_the_kinds_they_exist_for(
+    rendered_objects: dict[str, list[tuple[str, dict[str, Any]]]],
+) -> None:
+    def kinds(variant: str) -> set[str]:
+        return {doc["kind"] for _, doc in rendered_objects[variant]}
+
+    assert "HorizontalPodAutoscaler" in kinds("preview-hpa")
+    assert "StatefulSet" in kinds("cluster-per-replica")
+    assert {"Deployment", "ScaledObject", "Ingress", "PersistentVolumeClaim"} <= kinds("cluster")
+
+
+def test_an_invalid_object_is_caught() -> None:
+    """The validator is strict: an unknown field fails (so the test above can fail)."""
+    document = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"portz": []}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(document, KUBERNETES_VERSIONS[0], strict=True)
