@@ -5,8 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= local
 STATE_DIR := $(CURDIR)/.pulumi-state
+# checkov pins packaging<24 while pulumi needs packaging>=26, so it gets its own virtualenv;
+# `slm-deploy check` runs it as a program from there (or from PATH).
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-tools/checkov
 
-.PHONY: setup test lint typecheck unit lint-workflows preview up destroy clean prometheus-tools
+.PHONY: setup test lint typecheck unit lint-workflows preview up destroy clean check-tools prometheus-tools
 
 # The virtualenv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -15,12 +19,20 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# promtool and amtool from Debian's prometheus / prometheus-alertmanager, only when missing
-# (rule tests, config checks, and the observability integration test run them).
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+# promtool and amtool from Debian's prometheus / prometheus-alertmanager, only when missing.
 prometheus-tools:
 	@bash tools/install-prometheus-tools.sh
 
-setup: $(VENV)/.installed prometheus-tools
+check-tools: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) prometheus-tools
+
+setup: $(VENV)/.installed check-tools
 
 lint: setup
 	$(BIN)/ruff check .
@@ -44,7 +56,7 @@ lint-workflows: setup
 test: lint typecheck lint-workflows unit
 
 # Offline render of a stack (no Pulumi CLI needed), then its summary.
-preview: setup
+preview: $(VENV)/.installed
 	$(BIN)/slm-deploy render $(STACK) --out build/$(STACK)
 	@cat build/$(STACK)/SUMMARY.md
 
@@ -59,4 +71,4 @@ destroy: setup
 	PULUMI_BACKEND_URL=file://$(STATE_DIR) pulumi destroy --stack $(STACK)
 
 clean:
-	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .venv-tools

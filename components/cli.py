@@ -1,4 +1,4 @@
-"""The ``slm-deploy`` command: offline render, schema and catalog (more subcommands register here).
+"""The ``slm-deploy`` command: offline render, check, schema and catalog (more subcommands register here).
 
 Exit status: 0 success, 1 findings or a failed program, 2 usage or configuration errors.
 Errors are one line each on stderr, never a traceback.
@@ -105,6 +105,35 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- check -------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Render the stack (or take ``--from``), run every validator, print the table."""
+    from components.check import exit_status, render_report, run_checks
+
+    if bool(args.stack) == bool(args.source):
+        raise UsageError("slm-deploy check: give a stack name or --from DIR (one of them)")
+    if args.source and args.out:
+        raise UsageError("slm-deploy check: --out only applies when rendering a stack, not with --from")
+    if args.source:
+        render_dir = Path(args.source)
+        if not (render_dir / "plan.json").is_file():
+            raise UsageError(f"{render_dir}: not a render folder (no plan.json); run slm-deploy render first")
+        try:
+            repo: Path | None = Project.find(Path.cwd()).root
+        except UsageError:
+            repo = None
+    else:
+        project = Project.find(Path.cwd())
+        repo = project.root
+        render_dir = Path(args.out) if args.out else project.root / "build" / args.stack
+        render_stack(project, args.stack, render_dir)
+    results = run_checks(render_dir, repo)
+    print(render_report(str(render_dir), results), end="")
+    return exit_status(results)
+
+
 # --- schema ------------------------------------------------------------------------------
 
 
@@ -142,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml)")
     render.add_argument("--out", help="output folder (default build/<stack>)")
     render.set_defaults(func=cmd_render)
+
+    check = sub.add_parser("check", help="render a stack and run every validator over the render")
+    check.add_argument("stack", nargs="?", help="stack name (stacks/Pulumi.<stack>.yaml)")
+    check.add_argument("--from", dest="source", metavar="DIR", help="check an existing render folder instead")
+    check.add_argument("--out", help="where to render the stack (default build/<stack>)")
+    check.set_defaults(func=cmd_check)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of stack files")
     schema.set_defaults(func=cmd_schema)

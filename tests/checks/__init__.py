@@ -1,0 +1,1 @@
+"""slm-deploy check: every validator, end to end through the CLI, on fixture renders."""

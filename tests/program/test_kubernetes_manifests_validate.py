@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import kubernetes_validate  # type: ignore[import-untyped]
+import kubernetes_validate
 import pytest
 import yaml
 
