@@ -138,17 +138,20 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
     fetch_env = {"HOME": "/tmp", "HF_HOME": f"{MODELS}/hf", "HF_HUB_DISABLE_TELEMETRY": "1"}
     if hf_token_files(spec):
         fetch_env["HF_TOKEN_PATH"] = HF_TOKEN_FILE.path
+    # The steps run the Dockerfile's model-fetch / model-builder targets (huggingface_hub,
+    # and for conversions torch + transformers), so the server image carries neither.
     if artifact.convert:
-        fetch_image: Image | LocalBuild = LocalBuild(BUILD_CONTEXT, target="model-builder")
-        fetch_tag = f"{IMAGE_NAME}:{SERVER_VERSION}-model-builder"
+        step = "model-builder"
         command = convert_args(model, artifact)
         memory = artifact.parameters * CONVERSION_BYTES_PER_PARAMETER + 2 * GIB
         source_bytes = artifact.parameters * 2
     else:
-        fetch_image, fetch_tag = image, image_tag
+        step = "model-fetch"
         command = ("python3", "-c", download_script(artifact))
         memory = 2 * GIB
         source_bytes = 0
+    fetch_image = LocalBuild(BUILD_CONTEXT, target=step)
+    fetch_tag = f"{IMAGE_NAME}:{SERVER_VERSION}-{step}"
     fetch = Container(
         name="fetch",
         image=fetch_image,

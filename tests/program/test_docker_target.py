@@ -111,12 +111,15 @@ def test_cache_volume_is_named_so_it_survives_reruns(run_stack: RunStack) -> Non
 
 def test_onnx_image_is_built_by_the_program(run_stack: RunStack) -> None:
     recording = run_stack("local-onnx")
-    builds = recording.of_type("docker-build:index:Image")
-    assert len(builds) == 1
-    assert builds[0].inputs["context"] == {"location": "images/onnx-server"}
-    assert builds[0].inputs["push"] is False and builds[0].inputs["load"] is True
+    builds = {b.inputs.get("target", "server"): b for b in recording.of_type("docker-build:index:Image")}
+    assert set(builds) == {"server", "model-fetch"}
+    for build in builds.values():
+        assert build.inputs["context"] == {"location": "images/onnx-server"}
+        assert build.inputs["push"] is False and build.inputs["load"] is True
     server = containers(recording, "model-server")[0]
-    assert server.inputs["image"] == builds[0].inputs["tags"][0]
+    assert server.inputs["image"] == builds["server"].inputs["tags"][0]
+    fetch = containers(recording, "model-fetch")[0]
+    assert fetch.inputs["image"] == builds["model-fetch"].inputs["tags"][0]
 
 
 def test_outputs_name_endpoints_models_and_secret_keys(run_stack: RunStack) -> None:

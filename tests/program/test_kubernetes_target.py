@@ -641,14 +641,18 @@ def test_hugging_face_token_reaches_only_the_fetch_step(run_stack: RunStack) -> 
 
 def test_onnx_server_image_is_built_pushed_and_pinned_by_digest(rendered: dict[str, Recording]) -> None:
     recording = rendered["cluster"]
-    [build] = recording.of_type("docker-build:index:Image")
+    builds = {b.inputs.get("target", "server"): b for b in recording.of_type("docker-build:index:Image")}
+    assert set(builds) == {"server", "model-fetch"}
+    build = builds["server"]
     assert build.inputs["push"] is True
     assert build.inputs["tags"] == ["registry.example.com/slm/slm-onnx-server:0.1.0-cpu"]
     assert build.inputs["platforms"] == ["linux/amd64"]
     assert build.provider is not None
+    assert builds["model-fetch"].inputs["tags"] == ["registry.example.com/slm/slm-onnx-server:0.1.0-model-fetch"]
     workload = workloads(manifests(recording))["qwen3-onnx"]
-    for container in containers(workload):
-        assert container["image"].startswith("registry.example.com/slm/slm-onnx-server:0.1.0-cpu@sha256:")
+    images = {container["name"]: container["image"] for container in containers(workload)}
+    assert images["server"].startswith("registry.example.com/slm/slm-onnx-server:0.1.0-cpu@sha256:")
+    assert images["fetch"].startswith("registry.example.com/slm/slm-onnx-server:0.1.0-model-fetch@sha256:")
     assert "checkov.io/skip1" not in workload["metadata"].get("annotations", {}), "built images carry a digest"
 
 
@@ -657,8 +661,8 @@ def test_registry_credentials_push_and_pull(run_stack: RunStack) -> None:
     kubernetes["imageRegistry"] |= {"username": "ci", "passwordSecret": "registryPassword"}
     secrets = {"registryPassword": SENTINELS["registryPassword"]}
     recording = run_stack("cluster", {"slm-deploy:kubernetes": kubernetes}, {"slm-deploy:secrets": secrets})
-    [build] = recording.of_type("docker-build:index:Image")
-    assert build.inputs["registries"] == "[secret]", "the credentials hold the password: all masked"
+    for build in recording.of_type("docker-build:index:Image"):
+        assert build.inputs["registries"] == "[secret]", "the credentials hold the password: all masked"
     objects = manifests(recording)
     pull = objects[("Secret", "slm-registry")]
     assert pull["type"] == "kubernetes.io/dockerconfigjson"
