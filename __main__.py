@@ -16,5 +16,7 @@ deployment = Deployment(pulumi.get_stack(), spec)
 pulumi.export("endpoints", deployment.endpoints)
 pulumi.export("servedModelNames", deployment.served_model_names)
 pulumi.export("apiKeys", deployment.api_keys)
+pulumi.export("grafanaUrl", deployment.grafana_url)
+pulumi.export("grafanaAdminPassword", deployment.grafana_admin_password)
 for key, value in sorted(deployment.target_outputs.items()):
     pulumi.export(key, value)

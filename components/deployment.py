@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 
 from components.engines import build_plans
+from components.observability.attach import GRAFANA_ADMIN_SECRET, attach_monitoring, monitoring_secrets
 from components.secrets import StackSecrets
 from components.spec import DeploymentSpec
 from components.targets import create_target
@@ -25,14 +26,24 @@ class Deployment(pulumi.ComponentResource):
     """The ``model`` value clients send, per model."""
     api_keys: pulumi.Output[dict[str, str | None]]
     """API key per model (a secret); None where the engine has no authentication (Ollama)."""
+    grafana_url: pulumi.Output[str | None]
+    """Grafana on the host (Docker stacks with observability); None otherwise."""
+    grafana_admin_password: pulumi.Output[str | None]
+    """Grafana's ``admin`` password (a secret); None without Grafana."""
 
     def __init__(self, name: str, spec: DeploymentSpec, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slm-deploy:index:Deployment", name, None, opts)
         self.spec = spec
         self.plans = build_plans(spec)
-        needed = set().union(*(plan.secrets for plan in self.plans))
+        needed = set().union(*(plan.secrets for plan in self.plans)) | monitoring_secrets(spec)
         self.secrets = StackSecrets(name, spec, needed, opts=pulumi.ResourceOptions(parent=self))
         target = create_target(name, spec, self.plans, self.secrets, pulumi.ResourceOptions(parent=self))
+        monitoring = attach_monitoring(name, spec, self.plans, target)
+        grafana = GRAFANA_ADMIN_SECRET in needed
+        self.grafana_url = pulumi.Output.from_input(monitoring.get("obs-grafana"))
+        self.grafana_admin_password = pulumi.Output.secret(
+            self.secrets.value(GRAFANA_ADMIN_SECRET) if grafana else None
+        )
 
         self.endpoints = pulumi.Output.from_input({p.model: p.base_url for p in target.published})
         self.served_model_names = pulumi.Output.from_input({plan.model: plan.model for plan in self.plans})
@@ -43,5 +54,11 @@ class Deployment(pulumi.ComponentResource):
         #: Exports only some targets have (AKS: kubeconfig, clusterName, ...), by export name.
         self.target_outputs: dict[str, pulumi.Output[Any]] = dict(getattr(target, "stack_outputs", {}))
         self.register_outputs(
-            {"endpoints": self.endpoints, "servedModelNames": self.served_model_names, "apiKeys": self.api_keys}
+            {
+                "endpoints": self.endpoints,
+                "servedModelNames": self.served_model_names,
+                "apiKeys": self.api_keys,
+                "grafanaUrl": self.grafana_url,
+                "grafanaAdminPassword": self.grafana_admin_password,
+            }
         )

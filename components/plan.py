@@ -140,6 +140,7 @@ class Resources:
     cpu_request_millis: int
     cpu_limit_millis: int
     gpu_count: int = 0
+    """GPUs of the container; -1 means every GPU of the host (a GPU metrics exporter)."""
 
 
 @dataclass(frozen=True)
@@ -253,3 +254,28 @@ def model_labels(model: str, engine: str, component: str) -> dict[str, str]:
         LABEL_MODEL: model,
         LABEL_ENGINE: engine,
     }
+
+
+@dataclass(frozen=True)
+class DataVolume:
+    """A named volume a service keeps its state in (Prometheus' TSDB, Alertmanager's silences)."""
+
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """A supporting service that is not a model server (Prometheus, Grafana, ...).
+
+    Targets run it like a model server, with the same hardening; ``publish_port`` (a container
+    port) is published on the host at ``host_port`` when both are set.
+    """
+
+    name: str
+    """Short name, unique in the stack (``prometheus``); other containers reach it by it."""
+    container: Container
+    volumes: tuple[DataVolume, ...] = ()
+    publish_port: int | None = None
+    host_port: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)

@@ -12,12 +12,13 @@ from components.render.cost_files import cost_files
 from components.render.docker_files import docker_files
 from components.render.harness import Recording
 from components.render.kubernetes_files import kubernetes_files
+from components.render.observability_files import observability_render
 from components.render.summary import summary_markdown
 from components.spec import DeploymentSpec
 
 #: Functions that add files for one kind of resource (``docker/``, ``kubernetes/``, ...).
 Extractor = Callable[[Recording, DeploymentSpec], dict[str, str]]
-EXTRACTORS: list[Extractor] = [docker_files, kubernetes_files, azure_files, cost_files]
+EXTRACTORS: list[Extractor] = [docker_files, kubernetes_files, azure_files, cost_files, observability_render]
 
 
 class RenderDirectoryError(Exception):

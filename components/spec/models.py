@@ -420,6 +420,10 @@ class Receiver(Section):
     """SMTP host:port (email receivers)."""
     password_secret: str | None = None
     """Secret holding the SMTP password (email receivers)."""
+    sender: str | None = None
+    """From address (email receivers); defaults to ``to``."""
+    username: str | None = None
+    """SMTP user name (email receivers with passwordSecret); defaults to ``to``."""
     severities: list[SeverityLevel] = Field(default_factory=lambda: list[SeverityLevel](["critical", "warning"]))
 
 
@@ -429,6 +433,9 @@ class Alerting(Section):
     receivers: list[Receiver] = Field(default_factory=list)
     thresholds: Thresholds = environment_default()
     severities: Severities = environment_default()
+    runbook_base_url: str | None = None
+    """Where the rendered runbooks are published (``<url>/<Alert>.md`` becomes each alert's
+    runbook_url); relative ``runbooks/<Alert>.md`` when unset."""
 
 
 class DockerSettings(Section):

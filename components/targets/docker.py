@@ -31,6 +31,7 @@ from components.plan import (
     Container,
     Image,
     LocalBuild,
+    ServicePlan,
     ServingPlan,
 )
 from components.secrets import StackSecrets
@@ -277,3 +278,55 @@ class DockerTarget(pulumi.ComponentResource):
             base_url=f"http://{'127.0.0.1' if bind == '0.0.0.0' else bind}:{port}{plan.openai_base_path}",
             internal_url=f"http://{plan.model}:{plan.api_port}{plan.openai_base_path}",
         )
+
+    # -- supporting services -------------------------------------------------------------
+
+    def run_services(self, services: Sequence[ServicePlan]) -> dict[str, str]:
+        """Run services (Prometheus, Grafana, ...) on the stack's network, hardened exactly like
+        the model servers; returns the host URL of each service that publishes a port."""
+        bind = self._settings.bind_address
+        urls: dict[str, str] = {}
+        for service in services:
+            prefix = f"{self._stack}-{service.name}"
+            container = service.container
+            image, deps = self._image(container)
+            volumes = []
+            for data in service.volumes:
+                volume = docker.Volume(
+                    f"{prefix}-{data.name}",
+                    name=f"slm-{prefix}-{data.name}",
+                    labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(service.labels.items())],
+                    opts=self._child(),
+                )
+                volumes.append(docker.ContainerVolumeArgs(volume_name=volume.name, container_path=data.path))
+            labels = dict(service.labels)
+            ports = None
+            if service.publish_port is not None and service.host_port is not None:
+                ports = [docker.ContainerPortArgs(internal=service.publish_port, external=service.host_port, ip=bind)]
+                if bind != "127.0.0.1":
+                    labels[LABEL_EXPOSE_PORTS] = "true"
+                urls[service.name] = f"http://{'127.0.0.1' if bind == '0.0.0.0' else bind}:{service.host_port}"
+            probes = container.probes
+            docker.Container(
+                prefix,
+                name=f"slm-{prefix}",
+                image=image,
+                entrypoints=list(container.command) if container.command else None,
+                command=list(container.args) or None,
+                ports=ports,
+                healthcheck=healthcheck(probes.readiness, probes.startup_budget_seconds, probes.period_seconds)
+                if probes
+                else None,
+                wait=probes is not None,
+                wait_timeout=probes.startup_budget_seconds + 60 if probes else None,
+                restart="unless-stopped",
+                volumes=volumes or None,
+                uploads=self._uploads(container),
+                networks_advanced=[
+                    docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[service.name])
+                ],
+                labels=labels_for(labels),
+                **self._hardened(container),
+                opts=self._child(deps),
+            )
+        return urls
