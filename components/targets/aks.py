@@ -6,7 +6,10 @@ Kubernetes provider for the new cluster; the model servers are then deployed by
 provider only, with two substitutions: secrets arrive from Key Vault through the Secrets
 Store CSI driver (no Kubernetes Secret holds a value), and images the program builds are
 pushed to the stack's registry by the platform. GPU pods also tolerate the spot taint when a
-GPU pool is spot.
+GPU pool is spot. Monitoring is observability's: in-cluster, its
+:class:`~components.observability.kubernetes.KubernetesMonitoring` on the AKS provider;
+managed, its rules as Azure rule groups, its dashboards in Managed Grafana and its
+PodMonitors for the managed agent.
 """
 
 from __future__ import annotations
@@ -14,9 +17,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pulumi
+import pulumi_kubernetes as k8s
 
+from components.observability.kubernetes import KubernetesMonitoring
 from components.plan import LABEL_MANAGED_BY, LABEL_PART_OF, LocalBuild, ServingPlan
 from components.platforms.aks import AksPlatform
+from components.platforms.aks.managed_observability import (
+    managed_dashboards,
+    managed_pod_monitors,
+    managed_rule_groups,
+)
 from components.platforms.aks.pools import SPOT_TOLERATION
 from components.secrets import StackSecrets
 from components.secrets.keyvault_csi import VaultAccess, key_vault_csi_files
@@ -76,6 +86,7 @@ class AksTarget(pulumi.ComponentResource):
         settings = kubernetes_settings_for_aks(spec)
         namespace = namespace_for(name, settings)
         builds = [c for plan in plans for c in (plan.server, plan.fetch.container) if isinstance(c.image, LocalBuild)]
+        managed = spec.aks.monitoring == "managed" and spec.observability.enabled
         self.platform = AksPlatform(
             name,
             spec,
@@ -84,6 +95,8 @@ class AksTarget(pulumi.ComponentResource):
             # The Kubernetes target runs each model under a service account named after it.
             service_accounts=[plan.model for plan in plans],
             built_images=builds,
+            rule_groups=managed_rule_groups(spec, plans) if managed else (),
+            dashboards=managed_dashboards(plans) if managed and spec.observability.grafana else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
         workload = self.platform.workload
@@ -104,6 +117,35 @@ class AksTarget(pulumi.ComponentResource):
             built_images=self.platform.image_refs,
             gpu_tolerations=[GPU_TOLERATION, SPOT_TOLERATION] if spot else None,
         )
+        k8s_spec = spec.model_copy(update={"kubernetes": settings})
+        if managed:
+            self._managed_scraping(name, k8s_spec, plans)
+        elif spec.observability.enabled:
+            KubernetesMonitoring(
+                name,
+                k8s_spec,
+                plans,
+                self.platform.provider,
+                self.kubernetes.namespace_name,
+                pulumi.ResourceOptions(parent=self, depends_on=[self.kubernetes]),
+                secrets=secrets,
+            )
         self.published = self.kubernetes.published
         self.stack_outputs = dict(self.platform.outputs)
         self.register_outputs({})
+
+    def _managed_scraping(self, name: str, spec: DeploymentSpec, plans: Sequence[ServingPlan]) -> None:
+        """PodMonitors for the managed Prometheus agent, next to the model servers."""
+        namespace = self.kubernetes.namespace_name
+        for monitor in managed_pod_monitors(spec, plans, namespace):
+            meta = monitor["metadata"]
+            k8s.apiextensions.CustomResource(
+                f"{name}-podmonitor-{meta['name']}",
+                api_version=monitor["apiVersion"],
+                kind=monitor["kind"],
+                metadata=k8s.meta.v1.ObjectMetaArgs(**meta),
+                spec=monitor["spec"],
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=self.platform.provider, depends_on=[self.kubernetes.namespace]
+                ),
+            )

@@ -214,7 +214,8 @@ def test_no_role_is_assigned_at_subscription_or_group_scope(stack: str, staging:
 
 def test_secrets_live_in_key_vault_as_secrets(staging: Recording) -> None:
     stored = {s.inputs["secretName"]: s.inputs for s in staging.of_type(f"{AZ}keyvault:Secret")}
-    assert set(stored) == {"apiKey", "hfToken"}
+    # grafanaAdminPassword: observability's generated Grafana login (unused by Managed Grafana).
+    assert set(stored) == {"apiKey", "hfToken", "grafanaAdminPassword"}
     assert all(inputs["properties"] == MASK for inputs in stored.values())
     vault = one(staging, f"{AZ}keyvault:Vault").inputs["properties"]
     assert vault["enableRbacAuthorization"] is True and vault["enableSoftDelete"] is True
@@ -488,3 +489,53 @@ def test_a_dashboard_without_uid_cannot_be_imported() -> None:
 
     with pytest.raises(ValueError, match="uid"):
         dashboard_uid(json.dumps({"title": "no uid"}))
+
+
+# --- observability on AKS ------------------------------------------------------------------
+
+
+def test_managed_monitoring_carries_every_alert_of_observability(staging: Recording) -> None:
+    from components.engines import build_plans
+    from components.observability.rules import rule_groups
+
+    spec = parse_config(stack_file("staging").config)
+    expected = {g.name: [r["alert"] for r in g.to_group()["rules"]] for g in rule_groups(spec, build_plans(spec))}
+    groups = staging.of_type(f"{AZ}alertsmanagement:PrometheusRuleGroup")
+    found = {g.inputs["ruleGroupName"].removeprefix("slm-staging-"): g.inputs for g in groups}
+    assert {name: [r["alert"] for r in g["rules"]] for name, g in found.items()} == expected
+    action_group = one(staging, f"{AZ}monitor:ActionGroup").inputs["actionGroupName"]
+    cluster = one(staging, CLUSTER)
+    for group in found.values():
+        assert group["scopes"][1] == arm_id(cluster, "Microsoft.ContainerService/managedClusters/aks-slm-staging")
+        assert group["clusterName"] == "aks-slm-staging"
+        assert "PT1M" <= group["interval"] <= "PT9M"
+        for rule in group["rules"]:
+            assert rule["actions"] == [{"actionGroupId": rule["actions"][0]["actionGroupId"]}]
+            assert rule["actions"][0]["actionGroupId"].endswith(f"/actionGroups/{action_group}")
+            assert rule["severity"] in (0, 2, 3)
+
+
+def test_managed_monitoring_scrapes_with_the_managed_agent_and_imports_dashboards(staging: Recording) -> None:
+    monitors = staging.of_type("kubernetes:azmonitoring.coreos.com/v1:PodMonitor")
+    assert {m.inputs["metadata"]["name"] for m in monitors} == {"slm-vllm", "slm-onnx"}
+    assert all(m.inputs["metadata"]["namespace"] == "slm-staging" for m in monitors)
+    assert not staging.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor"), "no operator CRDs on managed"
+    assert not [r for r in staging.of_type(HELM) if r.inputs["chart"] == "kube-prometheus-stack"]
+    uids = {c.inputs["environment"]["UID"] for c in staging.of_type("command:local:Command")}
+    assert {"slm-overview", "slm-vllm", "slm-onnx"} <= uids
+    policies = staging.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    monitoring = [p for p in policies if p.inputs["metadata"]["name"].endswith("-monitoring")]
+    assert monitoring, "the managed agent in kube-system may scrape the metrics ports"
+    for policy in monitoring:
+        (rule,) = policy.inputs["spec"]["ingress"]
+        namespaces = [e["values"] for f in rule["from"] for e in f["namespaceSelector"]["matchExpressions"]]
+        assert namespaces == [["kube-system"]]
+
+
+def test_in_cluster_monitoring_is_observabilitys_kubernetes_component_on_the_aks_provider(prod: Recording) -> None:
+    (provider,) = prod.of_type("pulumi:providers:kubernetes")
+    (stack,) = [r for r in prod.of_type(HELM) if r.inputs["chart"] == "kube-prometheus-stack"]
+    assert stack.provider == provider.urn
+    rules = prod.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    assert {r.inputs["metadata"]["name"] for r in rules} == {"slm-vllm", "slm-gpu"}
+    assert not prod.of_type(f"{AZ}alertsmanagement:PrometheusRuleGroup")

@@ -61,9 +61,19 @@ def test_a_rule_without_alert_or_record_is_refused() -> None:
 
 def test_groups_above_azures_limit_are_split() -> None:
     rules = [{"alert": f"A{i}", "expr": "up == 0"} for i in range(MAX_RULES_PER_GROUP + 3)]
-    groups = convert_groups([{"name": "slm-serving", "interval": "30s", "rules": rules}])
+    groups = convert_groups([{"name": "slm-serving", "interval": "2m", "rules": rules}])
     assert [(g.name, len(g.rules), g.interval) for g in groups] == [
-        ("slm-serving-1", MAX_RULES_PER_GROUP, "PT30S"),
-        ("slm-serving-2", 3, "PT30S"),
+        ("slm-serving-1", MAX_RULES_PER_GROUP, "PT2M"),
+        ("slm-serving-2", 3, "PT2M"),
     ]
     assert convert_groups([{"name": "small", "rules": rules[:2]}])[0].interval == "PT1M"
+
+
+@pytest.mark.parametrize(("interval", "iso"), [("15s", "PT1M"), ("1m", "PT1M"), ("5m", "PT5M"), ("1h", "PT15M")])
+def test_intervals_stay_within_what_azure_evaluates(interval: str, iso: str) -> None:
+    (group,) = convert_groups([{"name": "g", "interval": interval, "rules": [{"alert": "A", "expr": "up"}]}])
+    assert group.interval == iso
+
+
+def test_a_zero_for_is_left_out() -> None:
+    assert "for_" not in convert_rule({"alert": "A", "expr": "up == 0", "for": "0s"})

@@ -17,16 +17,17 @@ from typing import Any
 #: Azure Monitor severities: 0 critical, 1 error, 2 warning, 3 informational, 4 verbose.
 SEVERITY = {"critical": 0, "error": 1, "warning": 2, "info": 3, "informational": 3}
 DEFAULT_SEVERITY = 3
-#: Azure accepts at most 20 rules per rule group.
+#: Azure accepts at most 20 rules per rule group, evaluated every 1 to 15 minutes.
 MAX_RULES_PER_GROUP = 20
+MIN_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS = 60, 900
 
 
 class RuleConversionError(ValueError):
     pass
 
 
-def iso_duration(duration: str) -> str:
-    """A Prometheus duration (``30s``, ``5m``, ``1h30m``, ``2d``) as ISO 8601 (``PT5M``)."""
+def duration_seconds(duration: str) -> int:
+    """Seconds of a Prometheus duration (``30s``, ``5m``, ``1h30m``, ``2d``)."""
     parts = re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", duration)
     if not parts or "".join(n + u for n, u in parts) != duration:
         raise RuleConversionError(f"{duration!r} is not a Prometheus duration")
@@ -35,11 +36,20 @@ def iso_duration(duration: str) -> str:
         if unit in ("ms", "y"):
             raise RuleConversionError(f"{duration!r}: Azure rule durations take s, m, h, d or w")
         seconds += int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+    return seconds
+
+
+def iso_seconds(seconds: int) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     time = "".join(f"{v}{u}" for v, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if v)
     return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "" if days else "T0S")
+
+
+def iso_duration(duration: str) -> str:
+    """A Prometheus duration as ISO 8601 (``5m`` -> ``PT5M``)."""
+    return iso_seconds(duration_seconds(duration))
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ def convert_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     if "alert" in rule:
         converted["alert"] = str(rule["alert"])
         converted["severity"] = SEVERITY.get(labels.get("severity", ""), DEFAULT_SEVERITY)
-        if rule.get("for"):
+        if rule.get("for") and duration_seconds(str(rule["for"])) > 0:
             converted["for_"] = iso_duration(str(rule["for"]))
         converted["annotations"] = {str(k): str(v) for k, v in (rule.get("annotations") or {}).items()} or None
         converted["resolve_configuration"] = {"auto_resolved": True, "time_to_resolve": "PT10M"}
@@ -71,11 +81,13 @@ def convert_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def convert_groups(groups: Iterable[Mapping[str, Any]], default_interval: str = "1m") -> list[RuleGroupArgs]:
-    """Prometheus rule groups as Azure rule groups, split where a group exceeds 20 rules."""
+    """Prometheus rule groups as Azure rule groups, split where a group exceeds 20 rules, the
+    evaluation interval kept within Azure's 1 to 15 minutes."""
     converted: list[RuleGroupArgs] = []
     for group in groups:
         rules: Sequence[Mapping[str, Any]] = group.get("rules") or []
-        interval = iso_duration(str(group.get("interval") or default_interval))
+        seconds = duration_seconds(str(group.get("interval") or default_interval))
+        interval = iso_seconds(min(MAX_INTERVAL_SECONDS, max(MIN_INTERVAL_SECONDS, seconds)))
         chunks = [rules[i : i + MAX_RULES_PER_GROUP] for i in range(0, len(rules), MAX_RULES_PER_GROUP)]
         for index, chunk in enumerate(chunks):
             suffix = f"-{index + 1}" if len(chunks) > 1 else ""
