@@ -38,7 +38,7 @@ class Deployment(pulumi.ComponentResource):
         needed = set().union(*(plan.secrets for plan in self.plans)) | monitoring_secrets(spec)
         self.secrets = StackSecrets(name, spec, needed, opts=pulumi.ResourceOptions(parent=self))
         target = create_target(name, spec, self.plans, self.secrets, pulumi.ResourceOptions(parent=self))
-        monitoring = attach_monitoring(name, spec, self.plans, target)
+        monitoring = attach_monitoring(name, spec, self.plans, target, self.secrets)
         grafana = GRAFANA_ADMIN_SECRET in needed
         self.grafana_url = pulumi.Output.from_input(monitoring.get("obs-grafana"))
         self.grafana_admin_password = pulumi.Output.secret(

@@ -1,23 +1,25 @@
 """Monitoring attached to a stack's target (Pulumi side).
 
 On Docker the monitoring services are service plans the Docker target runs like model
-servers. On Kubernetes the Kubernetes target creates
-:class:`components.observability.kubernetes.KubernetesMonitoring` itself, with its provider
-and namespace.
+servers. On a cluster, :class:`components.observability.kubernetes.KubernetesMonitoring`
+installs or reuses the Prometheus operator stack, with the target's provider and namespace.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pulumi
+
 from components.observability.alertmanager import receiver_secrets
 from components.observability.config_files import observability_files
 from components.observability.docker_services import GRAFANA_ADMIN_SECRET, docker_services
+from components.plan import ServingPlan
+from components.secrets import StackSecrets
+from components.spec import DeploymentSpec
+from components.targets.base import ServingTarget
 
 __all__ = ["GRAFANA_ADMIN_SECRET", "attach_monitoring", "monitoring_secrets"]
-from components.plan import ServingPlan
-from components.spec import DeploymentSpec, Target
-from components.targets.base import ServingTarget
 
 
 def monitoring_secrets(spec: DeploymentSpec) -> set[str]:
@@ -32,14 +34,29 @@ def monitoring_secrets(spec: DeploymentSpec) -> set[str]:
 
 
 def attach_monitoring(
-    stack: str, spec: DeploymentSpec, plans: Sequence[ServingPlan], target: ServingTarget
+    stack: str, spec: DeploymentSpec, plans: Sequence[ServingPlan], target: ServingTarget, secrets: StackSecrets
 ) -> dict[str, str]:
-    """Run the stack's monitoring where the target needs it here; URLs by service alias."""
-    if not spec.observability.enabled or spec.target is not Target.DOCKER:
+    """Run the stack's monitoring next to its models; URLs published on the host, by service alias."""
+    if not spec.observability.enabled:
         return {}
     from components.targets.docker import DockerTarget
+    from components.targets.kubernetes import KubernetesTarget
 
-    if not isinstance(target, DockerTarget):
-        raise TypeError(f"a docker stack got a {type(target).__name__}")
-    files = observability_files(spec, plans, stack, docker=True)
-    return target.run_services(docker_services(spec, plans, files))
+    if isinstance(target, DockerTarget):
+        files = observability_files(spec, plans, stack, docker=True)
+        return target.run_services(docker_services(spec, plans, files))
+    cluster = target.cluster if hasattr(target, "cluster") else target
+    if isinstance(cluster, KubernetesTarget):
+        from components.observability.kubernetes import KubernetesMonitoring
+
+        KubernetesMonitoring(
+            stack,
+            spec,
+            plans,
+            cluster.provider,
+            cluster.namespace_name,
+            pulumi.ResourceOptions(parent=cluster, depends_on=[cluster.namespace]),
+            secrets=secrets,
+        )
+        return {}
+    raise TypeError(f"no monitoring for a {type(target).__name__}")

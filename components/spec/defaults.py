@@ -114,10 +114,10 @@ def _model_context_length(model: dict[str, Any]) -> int | None:
     return None
 
 
-def _model_defaults(model: dict[str, Any], env: EnvironmentDefaults) -> dict[str, Any]:
+def _model_defaults(model: dict[str, Any], env: EnvironmentDefaults, single_host: bool) -> dict[str, Any]:
     model = dict(model)
     if not _has(model, "replicas", "replicas") and model.get("autoscaling") is None:
-        model["replicas"] = env.replicas
+        model["replicas"] = 1 if single_host else env.replicas
     if not _has(model, "maxContextTokens", "max_context_tokens"):
         limit = _model_context_length(model)
         model["maxContextTokens"] = min(env.max_context_tokens, limit) if limit else env.max_context_tokens
@@ -151,7 +151,9 @@ def apply_environment_defaults(data: Any) -> Any:
     data = dict(data)
     models = data.get("models")
     if isinstance(models, list):
-        data["models"] = [_model_defaults(m, env) if isinstance(m, dict) else m for m in models]
+        # The Docker target runs one container per model, whatever the environment.
+        single_host = data.get("target") == "docker"
+        data["models"] = [_model_defaults(m, env, single_host) if isinstance(m, dict) else m for m in models]
 
     observability = data.get("observability", {})
     if isinstance(observability, dict) and "retention" not in observability:

@@ -118,11 +118,16 @@ def test_every_child_uses_the_one_explicit_provider(rendered: dict[str, Recordin
     assert len(kubernetes_children) > 10
     for child in kubernetes_children:
         assert child.provider == provider.urn, f"{child.type} {child.name} uses {child.provider}"
-    # Every custom resource under the target (image builds too); providers and stack
-    # references are built into the engine and take none.
+    # Every custom resource below the target, at any depth (image builds, monitoring too);
+    # providers and stack references are built into the engine and take none.
     builtins = ("pulumi:providers:", "pulumi:pulumi:StackReference")
-    children = [r for r in recording.resources if "slm-deploy:targets:Kubernetes$" in r.urn and r.custom]
-    assert len(children) > len(kubernetes_children) - 2
+    [target] = recording.of_type("slm-deploy:targets:Kubernetes")
+    below = {target.urn}
+    for resource in recording.resources:  # registration order: parents come first
+        if resource.parent in below:
+            below.add(resource.urn)
+    children = [r for r in recording.resources if r.urn in below and r.custom]
+    assert {r.urn for r in kubernetes_children} <= {r.urn for r in children}
     for resource in children:
         if not resource.type.startswith(builtins):
             assert resource.provider is not None, f"{resource.type} {resource.name} uses a default provider"
@@ -191,8 +196,11 @@ def test_namespace_enforces_restricted_pod_security(rendered: dict[str, Recordin
     labels = objects[("Namespace", namespace)]["metadata"]["labels"]
     for mode in ("enforce", "warn", "audit"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+    # Everything of the models lives in their namespace; monitoring objects in the monitoring one.
     namespaced = [doc for (kind, _), doc in objects.items() if kind != "Namespace"]
-    assert {doc["metadata"]["namespace"] for doc in namespaced} == {namespace}
+    assert {doc["metadata"]["namespace"] for doc in namespaced} <= {namespace, "monitoring"}
+    models = [doc for doc in namespaced if doc["metadata"].get("labels", {}).get("slm-deploy.dev/model")]
+    assert models and {doc["metadata"]["namespace"] for doc in models} == {namespace}
 
 
 def test_preview_namespace_is_derived_from_the_stack_name() -> None:
@@ -516,10 +524,11 @@ def test_queue_metric_engines_scale_on_queue_depth_with_keda(rendered: dict[str,
 
 
 def test_keda_is_installed_from_a_pinned_chart(rendered: dict[str, Recording]) -> None:
-    [release] = rendered["cluster"].of_type("kubernetes:helm.sh/v3:Release")
-    assert release.inputs["chart"] == "keda" and release.inputs["version"] == "2.21.1"
+    releases = {r.inputs["chart"]: r for r in rendered["cluster"].of_type("kubernetes:helm.sh/v3:Release")}
+    release = releases["keda"]
+    assert release.inputs["version"] == "2.21.1"
     assert release.inputs["repositoryOpts"] == {"repo": "https://kedacore.github.io/charts"}
-    assert not rendered["preview"].of_type("kubernetes:helm.sh/v3:Release")
+    assert "keda" not in {r.inputs["chart"] for r in rendered["preview"].of_type("kubernetes:helm.sh/v3:Release")}
 
 
 def test_engine_without_queue_metric_scales_on_cpu(run_stack: RunStack) -> None:
