@@ -37,7 +37,8 @@ def attach_monitoring(
     stack: str, spec: DeploymentSpec, plans: Sequence[ServingPlan], target: ServingTarget, secrets: StackSecrets
 ) -> dict[str, str]:
     """Run the stack's monitoring next to its models; URLs published on the host, by service alias."""
-    if not spec.observability.enabled:
+    if not spec.observability.enabled or getattr(target, "managed_monitoring", False):
+        # AKS with Azure Monitor: the platform created the rules, scraping and dashboards.
         return {}
     from components.targets.docker import DockerTarget
     from components.targets.kubernetes import KubernetesTarget

@@ -7,9 +7,9 @@ provider only, with two substitutions: secrets arrive from Key Vault through the
 Store CSI driver (no Kubernetes Secret holds a value), and images the program builds are
 pushed to the stack's registry by the platform. GPU pods also tolerate the spot taint when a
 GPU pool is spot. Monitoring is observability's: in-cluster, its
-:class:`~components.observability.kubernetes.KubernetesMonitoring` on the AKS provider;
-managed, its rules as Azure rule groups, its dashboards in Managed Grafana and its
-PodMonitors for the managed agent.
+:class:`~components.observability.kubernetes.KubernetesMonitoring` attaches to ``cluster``
+like on any cluster; managed, its rules become Azure rule groups, its dashboards go to
+Managed Grafana and its PodMonitors to the managed agent.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.observability.kubernetes import KubernetesMonitoring
 from components.plan import LABEL_MANAGED_BY, LABEL_PART_OF, LocalBuild, ServingPlan
 from components.platforms.aks import AksPlatform
 from components.platforms.aks.managed_observability import (
@@ -69,6 +68,11 @@ class AksTarget(pulumi.ComponentResource):
     """All model servers of a stack on an AKS cluster the program provisions."""
 
     published: list[PublishedModel]
+    cluster: KubernetesTarget
+    """The model servers on the new cluster; in-cluster monitoring attaches to it
+    (:func:`components.observability.attach.attach_monitoring`)."""
+    managed_monitoring: bool
+    """Azure Monitor monitors the stack: nothing to attach in the cluster."""
     stack_outputs: dict[str, pulumi.Output[str]]
     """Exports of this target: kubeconfig (secret), clusterName, registryLoginServer, keyVaultUri,
     grafanaEndpoint (managed monitoring)."""
@@ -104,7 +108,7 @@ class AksTarget(pulumi.ComponentResource):
             vault_name=workload.vault_name, tenant_id=self.platform.tenant_id, client_id=workload.client_id
         )
         spot = any(pool.spot for pool in spec.aks.gpu_pools)
-        self.kubernetes = KubernetesTarget(
+        self.cluster = KubernetesTarget(
             name,
             spec.model_copy(update={"kubernetes": settings}),
             plans,
@@ -117,26 +121,16 @@ class AksTarget(pulumi.ComponentResource):
             built_images=self.platform.image_refs,
             gpu_tolerations=[GPU_TOLERATION, SPOT_TOLERATION] if spot else None,
         )
-        k8s_spec = spec.model_copy(update={"kubernetes": settings})
+        self.managed_monitoring = managed
         if managed:
-            self._managed_scraping(name, k8s_spec, plans)
-        elif spec.observability.enabled:
-            KubernetesMonitoring(
-                name,
-                k8s_spec,
-                plans,
-                self.platform.provider,
-                self.kubernetes.namespace_name,
-                pulumi.ResourceOptions(parent=self, depends_on=[self.kubernetes]),
-                secrets=secrets,
-            )
-        self.published = self.kubernetes.published
+            self._managed_scraping(name, spec.model_copy(update={"kubernetes": settings}), plans)
+        self.published = self.cluster.published
         self.stack_outputs = dict(self.platform.outputs)
         self.register_outputs({})
 
     def _managed_scraping(self, name: str, spec: DeploymentSpec, plans: Sequence[ServingPlan]) -> None:
         """PodMonitors for the managed Prometheus agent, next to the model servers."""
-        namespace = self.kubernetes.namespace_name
+        namespace = self.cluster.namespace_name
         for monitor in managed_pod_monitors(spec, plans, namespace):
             meta = monitor["metadata"]
             k8s.apiextensions.CustomResource(
@@ -146,6 +140,6 @@ class AksTarget(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(**meta),
                 spec=monitor["spec"],
                 opts=pulumi.ResourceOptions(
-                    parent=self, provider=self.platform.provider, depends_on=[self.kubernetes.namespace]
+                    parent=self, provider=self.platform.provider, depends_on=[self.cluster.namespace]
                 ),
             )
