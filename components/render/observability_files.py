@@ -2,7 +2,8 @@
 tests, alertmanager.yml, Grafana dashboards and provisioning, runbooks.
 
 Written only when the recording applies monitoring (the Docker target's monitoring
-containers, or a KubernetesMonitoring component), so the folder never shows what the
+containers, a KubernetesMonitoring component, or AKS's Azure Monitor rule groups, which are
+converted from these very rule files), so the folder never shows what the
 program does not deploy. The files come from the pure core
 (:mod:`components.observability.config_files`): the same function whose strings the Docker
 target uploads and whose rule groups the PrometheusRules carry; the program tests check
@@ -21,11 +22,17 @@ from components.spec import DeploymentSpec, Target
 
 KUBERNETES_MONITORING = "slm-deploy:observability:KubernetesMonitoring"
 CONTAINER = "docker:index/container:Container"
+#: AKS with managed monitoring: the rules run in Azure Monitor, alerts go to an action group.
+AZURE_RULE_GROUP = "azure-native:alertsmanagement:PrometheusRuleGroup"
+
+
+def _managed_by_azure(recording: Recording) -> bool:
+    return any(resource.type == AZURE_RULE_GROUP for resource in recording.resources)
 
 
 def _applied(recording: Recording) -> bool:
     for resource in recording.resources:
-        if resource.type == KUBERNETES_MONITORING:
+        if resource.type in (KUBERNETES_MONITORING, AZURE_RULE_GROUP):
             return True
         if resource.type == CONTAINER:
             labels = resource.inputs.get("labels", [])
@@ -37,4 +44,8 @@ def _applied(recording: Recording) -> bool:
 def observability_render(recording: Recording, spec: DeploymentSpec) -> dict[str, str]:
     if not spec.observability.enabled or not _applied(recording):
         return {}
-    return observability_files(spec, build_plans(spec), recording.stack, docker=spec.target is Target.DOCKER)
+    files = observability_files(spec, build_plans(spec), recording.stack, docker=spec.target is Target.DOCKER)
+    if _managed_by_azure(recording):
+        # The rules, their tests, dashboards and runbooks are what Azure gets; no Alertmanager runs.
+        files = {path: text for path, text in files.items() if not path.startswith("observability/alertmanager/")}
+    return files

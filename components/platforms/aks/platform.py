@@ -198,6 +198,10 @@ class AksPlatform(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-aks",
             kubeconfig=self.kubeconfig,
+            # A rotated credential is the same cluster: do not replace every object.
+            cluster_identifier=names.cluster_name(name),
+            # Destroying still works after the cluster itself is gone.
+            delete_unreachable=True,
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.pools, *admin_grants]),
         )
