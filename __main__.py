@@ -18,5 +18,6 @@ pulumi.export("servedModelNames", deployment.served_model_names)
 pulumi.export("apiKeys", deployment.api_keys)
 pulumi.export("grafanaUrl", deployment.grafana_url)
 pulumi.export("grafanaAdminPassword", deployment.grafana_admin_password)
+pulumi.export("openWebUiUrl", deployment.open_webui_url)
 for key, value in sorted(deployment.target_outputs.items()):
     pulumi.export(key, value)

@@ -10,7 +10,7 @@ from components.engines import build_plans
 from components.observability.attach import GRAFANA_ADMIN_SECRET, attach_monitoring, monitoring_secrets
 from components.secrets import StackSecrets
 from components.spec import DeploymentSpec
-from components.targets import create_target
+from components.targets import ServingTarget, create_target
 
 
 class Deployment(pulumi.ComponentResource):
@@ -30,15 +30,20 @@ class Deployment(pulumi.ComponentResource):
     """Grafana on the host (Docker stacks with observability); None otherwise."""
     grafana_admin_password: pulumi.Output[str | None]
     """Grafana's ``admin`` password (a secret); None without Grafana."""
+    open_webui_url: pulumi.Output[str | None]
+    """Open WebUI on the host (Docker stacks with ``docker.openWebUi``); None otherwise."""
 
     def __init__(self, name: str, spec: DeploymentSpec, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("slm-deploy:index:Deployment", name, None, opts)
         self.spec = spec
         self.plans = build_plans(spec)
         needed = set().union(*(plan.secrets for plan in self.plans)) | monitoring_secrets(spec)
+        if spec.docker is not None and spec.docker.open_web_ui:
+            needed |= {"openWebUiSecretKey"}  # the session secret of Open WebUI
         self.secrets = StackSecrets(name, spec, needed, opts=pulumi.ResourceOptions(parent=self))
         target = create_target(name, spec, self.plans, self.secrets, pulumi.ResourceOptions(parent=self))
         monitoring = attach_monitoring(name, spec, self.plans, target, self.secrets)
+        self.open_webui_url = pulumi.Output.from_input(self._open_webui(spec, target))
         grafana = GRAFANA_ADMIN_SECRET in needed
         self.grafana_url = pulumi.Output.from_input(monitoring.get("obs-grafana"))
         self.grafana_admin_password = pulumi.Output.secret(
@@ -60,5 +65,16 @@ class Deployment(pulumi.ComponentResource):
                 "apiKeys": self.api_keys,
                 "grafanaUrl": self.grafana_url,
                 "grafanaAdminPassword": self.grafana_admin_password,
+                "openWebUiUrl": self.open_webui_url,
             }
         )
+
+    def _open_webui(self, spec: DeploymentSpec, target: ServingTarget) -> str | None:
+        """Open WebUI next to the model servers of a local stack, when asked for; its URL."""
+        if spec.docker is None or not spec.docker.open_web_ui:
+            return None
+        from components.frontends.open_webui import NAME, open_webui_service
+        from components.targets.docker import DockerTarget
+
+        assert isinstance(target, DockerTarget), "the docker section only applies to target docker"
+        return target.run_services([open_webui_service(self.plans, spec.docker)])[NAME]

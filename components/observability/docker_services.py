@@ -39,8 +39,8 @@ COMPONENT_MONITORING = "monitoring"
 GRAFANA_ADMIN_SECRET = "grafanaAdminPassword"
 GRAFANA_ADMIN_USER = "admin"
 GRAFANA_PASSWORD_FILE = SecretFile(GRAFANA_ADMIN_SECRET, layout.docker_secret_path("grafana-admin-password"))
-#: prom/* images run as ``nobody``, and their data folders belong to it; a new named volume
-#: takes that ownership from the image, so the service can write without root.
+#: prom/* images run as ``nobody``; the Docker target prepares every data volume so that a
+#: non-root user can write to it.
 NOBODY = 65534
 SMALL_TMP = WritablePath("/tmp", "temporary files", size_bytes=64 * MIB)
 #: DCGM fields the dashboards and rules read; device fields only, which need no SYS_ADMIN

@@ -27,6 +27,7 @@ CONTAINER_FIELDS = (
     "envs",
     "ports",
     "volumes",
+    "mounts",
     "tmpfs",
     "shmSize",
     "uploads",

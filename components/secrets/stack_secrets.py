@@ -15,7 +15,7 @@ import pulumi_random as random
 from components.spec import DeploymentSpec
 
 #: Secrets the program creates when the stack does not provide them.
-GENERATED_SECRETS = {"apiKey": 48, "grafanaAdminPassword": 32}
+GENERATED_SECRETS = {"apiKey": 48, "grafanaAdminPassword": 32, "openWebUiSecretKey": 48}
 
 
 class MissingSecretError(Exception):

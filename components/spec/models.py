@@ -446,7 +446,7 @@ class DockerSettings(Section):
     host: str | None = None
     """Docker host (``unix:///var/run/docker.sock`` by default)."""
     open_web_ui: bool = False
-    """Run Open WebUI in front of the model servers (its own login stays on)."""
+    """Run Open WebUI in front of the model servers, on ``basePort + 80`` (its login stays on)."""
     base_port: int = Field(default=18000, ge=1024, le=64000)
     """First host port for model servers; each further model takes the next one."""
 

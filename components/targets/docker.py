@@ -4,8 +4,10 @@ Per stack one network; per model a named cache volume that survives ``pulumi up`
 one-shot fetch container that fills it, and the server container, which starts after the
 fetch finished. Every container runs as a non-root user with a read-only root filesystem,
 tmpfs for exactly the plan's writable paths, all capabilities dropped and no-new-privileges.
-Ports are published on 127.0.0.1 unless the stack sets ``docker.bindAddress``. Secrets arrive
-as uploaded files; config files (a Modelfile) as uploads of plain text.
+Ports are published on 127.0.0.1 unless the stack sets ``docker.bindAddress``. Secrets and
+config files (a Modelfile, prometheus.yml) are uploaded into small volumes of their own, since
+Docker copies nothing into a read-only root filesystem; named volumes are made writable for
+the non-root user without running anything as root (see ``_prepare_volume``).
 
 The target knows nothing about engines: it reads plans.
 """
@@ -40,6 +42,8 @@ from components.spec.models import DockerSettings
 from components.targets.base import PublishedModel
 
 MIB = 1024**2
+#: File a prepared volume keeps so that Docker never copies image content over it.
+VOLUME_MARKER = ".slm-deploy-volume"
 
 
 def host_port(settings: DockerSettings, index: int) -> int:
@@ -70,6 +74,13 @@ def tmpfs_for(container: Container) -> dict[str, str]:
 def shm_size_mb(container: Container) -> int | None:
     shm = [w for w in container.writable_paths if w.path == "/dev/shm"]
     return max(1, shm[0].size_bytes // MIB) if shm else None
+
+
+def upload_folders(container: Container) -> list[str]:
+    """The folders that receive the container's files, none inside another."""
+    paths = [f.path for f in container.secret_files] + [f.path for f in container.config_files]
+    folders = sorted({str(PurePosixPath(path).parent) for path in paths})
+    return [f for f in folders if not any(f != o and PurePosixPath(f).is_relative_to(o) for o in folders)]
 
 
 def labels_for(values: dict[str, str]) -> list[docker.ContainerLabelArgs]:
@@ -147,18 +158,41 @@ class DockerTarget(pulumi.ComponentResource):
                 )
         return key, [self._images[key]]
 
-    def _uploads(self, container: Container) -> list[docker.ContainerUploadArgs]:
+    def _files(self, container: Container) -> dict[str, Any]:
+        """Uploads of the container's secret and config files, and the volumes they land in.
+
+        Docker cannot copy files into a container whose root filesystem is read-only, except
+        into a volume. Each folder that receives files is an anonymous volume created empty
+        (``no_copy``) with the container and removed with it; files belong to the container's
+        user, secrets readable by it alone.
+        """
+        owner, group = str(container.run_as_user), str(container.run_as_group)
         uploads = [
-            docker.ContainerUploadArgs(file=s.path, content=self._secrets.value(s.secret), permissions="0440")
+            docker.ContainerUploadArgs(
+                file=s.path, content=self._secrets.value(s.secret), permissions="0400", owner=owner, group=group
+            )
             for s in container.secret_files
         ]
-        uploads += [docker.ContainerUploadArgs(file=f.path, content=f.content) for f in container.config_files]
-        return uploads
+        uploads += [
+            docker.ContainerUploadArgs(file=f.path, content=f.content, permissions="0444", owner=owner, group=group)
+            for f in container.config_files
+        ]
+        if not uploads:
+            return {}
+        mounts = [
+            docker.ContainerMountArgs(
+                target=folder, type="volume", volume_options=docker.ContainerMountVolumeOptionsArgs(no_copy=True)
+            )
+            for folder in upload_folders(container)
+        ]
+        return {"uploads": uploads, "mounts": mounts}
 
     def _hardened(self, container: Container) -> dict[str, Any]:
-        """Arguments every container gets: non-root, read-only, no capabilities, no escalation."""
+        """Arguments every container gets: non-root, read-only, no capabilities, no escalation,
+        its files, its resources."""
         resources = container.resources
         args: dict[str, Any] = {
+            **self._files(container),
             "user": f"{container.run_as_user}:{container.run_as_group}",
             "read_only": True,
             "tmpfs": tmpfs_for(container),
@@ -182,28 +216,29 @@ class DockerTarget(pulumi.ComponentResource):
     def _prepare_volume(
         self,
         prefix: str,
-        cache: docker.Volume,
-        fetch: Container,
+        volume: docker.Volume,
+        user: Container,
         image: str,
         deps: Sequence[pulumi.Resource],
     ) -> docker.Container:
-        """Make the new cache volume writable for the non-root fetch step, without root.
+        """Make a new named volume writable for the non-root containers that use it, without root.
 
-        Docker creates named volumes owned by root. Mounting the empty volume over the image's
-        /var/tmp makes Docker copy that directory's mode (1777, sticky) to the volume, so the
-        fetch step's user can write, and only the file owner can delete. Nothing runs as root.
+        Docker creates named volumes owned by root, and copies the image's content and
+        ownership into an empty volume on its first mount. Mounting the new volume over the
+        image's /tmp makes Docker give it /tmp's mode (1777, sticky: anyone writes, only owners
+        delete); the marker file keeps later mounts from copying anything over it.
         """
         return docker.Container(
             f"{prefix}-prepare",
             name=f"slm-{prefix}-prepare",
             image=image,
-            entrypoints=["true"],
-            volumes=[docker.ContainerVolumeArgs(volume_name=cache.name, container_path="/var/tmp")],
+            entrypoints=["touch", f"/tmp/{VOLUME_MARKER}"],
+            volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/tmp")],
             labels=labels_for({LABEL_COMPONENT: "volume-prepare", LABEL_PART_OF: "slm-deploy"}),
             must_run=False,
             attach=True,
             restart="no",
-            **self._hardened(replace(fetch, env={}, writable_paths=())),
+            **self._hardened(replace(user, env={}, writable_paths=(), secret_files=(), config_files=())),
             opts=self._child(deps),
         )
 
@@ -223,7 +258,7 @@ class DockerTarget(pulumi.ComponentResource):
         fetch = plan.fetch.container
         fetch_image, fetch_deps = self._image(fetch)
         assert fetch.command is not None and fetch.cache is not None
-        prepare = self._prepare_volume(prefix, cache, fetch, fetch_image, fetch_deps)
+        prepare = self._prepare_volume(f"{prefix}-cache", cache, fetch, fetch_image, fetch_deps)
         fetch_container = docker.Container(
             f"{prefix}-fetch",
             name=f"{container_name}-fetch",
@@ -232,7 +267,6 @@ class DockerTarget(pulumi.ComponentResource):
             volumes=[
                 docker.ContainerVolumeArgs(volume_name=cache.name, container_path=fetch.cache.path, read_only=False)
             ],
-            uploads=self._uploads(fetch),
             networks_advanced=network,
             labels=labels_for(plan.fetch_labels),
             must_run=False,
@@ -267,7 +301,6 @@ class DockerTarget(pulumi.ComponentResource):
             volumes=[
                 docker.ContainerVolumeArgs(volume_name=cache.name, container_path=server.cache.path, read_only=True)
             ],
-            uploads=self._uploads(server),
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[plan.model])],
             labels=labels_for(labels),
             **self._hardened(server),
@@ -298,6 +331,7 @@ class DockerTarget(pulumi.ComponentResource):
                     labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(service.labels.items())],
                     opts=self._child(),
                 )
+                deps = [*deps, self._prepare_volume(f"{prefix}-{data.name}", volume, container, image, deps)]
                 volumes.append(docker.ContainerVolumeArgs(volume_name=volume.name, container_path=data.path))
             labels = dict(service.labels)
             ports = None
@@ -321,7 +355,6 @@ class DockerTarget(pulumi.ComponentResource):
                 wait_timeout=probes.startup_budget_seconds + 60 if probes else None,
                 restart="unless-stopped",
                 volumes=volumes or None,
-                uploads=self._uploads(container),
                 networks_advanced=[
                     docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[service.name])
                 ],

@@ -104,9 +104,8 @@ def test_fetch_step_is_a_bounded_one_shot_container(run_stack: RunStack) -> None
 
 def test_cache_volume_is_named_so_it_survives_reruns(run_stack: RunStack) -> None:
     recording = run_stack("local")
-    volumes = recording.of_type("docker:index/volume:Volume")
-    models = [v for v in volumes if not v.inputs["name"].startswith("slm-local-obs-")]
-    assert [v.inputs["name"] for v in models] == ["slm-local-qwen3-small-cache"]
+    volumes = {v.inputs["name"] for v in recording.of_type("docker:index/volume:Volume")}
+    assert "slm-local-qwen3-small-cache" in volumes
 
 
 def test_onnx_image_is_built_by_the_program(run_stack: RunStack) -> None:
@@ -149,3 +148,53 @@ def test_generated_api_key_is_a_random_password(run_stack: RunStack) -> None:
     recording = run_stack("local-gpu")
     passwords = recording.of_type("random:index/randomPassword:RandomPassword")
     assert [p.inputs["length"] for p in passwords if p.name.endswith("-apiKey")] == [48]
+
+
+@pytest.mark.parametrize("stack", DOCKER_STACKS)
+def test_uploaded_files_land_in_volumes_owned_by_the_container_user(run_stack: RunStack, stack: str) -> None:
+    """Docker copies nothing into a read-only root filesystem: every upload goes to a volume."""
+    recording = run_stack(stack)
+    uploading = [c for c in containers(recording) if c.inputs.get("uploads")]
+    assert uploading, "the stack uploads files (secrets, Modelfiles, monitoring configs)"
+    for container in uploading:
+        mounts = container.inputs.get("mounts", [])
+        folders = {m["target"] for m in mounts}
+        assert all(m["type"] == "volume" and m["volumeOptions"] == {"noCopy": True} for m in mounts)
+        uploads = container.inputs["uploads"]
+        if uploads == "[secret]":
+            continue  # holds a secret: masked as a whole; the folders are still checked above
+        user, _, group = container.inputs["user"].partition(":")
+        for upload in uploads:
+            assert any(upload["file"].startswith(f"{folder}/") for folder in folders), upload["file"]
+            assert (upload["owner"], upload["group"]) == (user, group)
+
+
+def test_named_volumes_are_prepared_for_the_non_root_user(run_stack: RunStack) -> None:
+    recording = run_stack("local")
+    prepared = containers(recording, "volume-prepare")
+    volumes = {v.inputs["name"] for v in recording.of_type("docker:index/volume:Volume")}
+    assert {p.inputs["volumes"][0]["volumeName"] for p in prepared} == volumes
+    for container in prepared:
+        assert container.inputs["entrypoints"][0] == "touch"
+        assert container.inputs["volumes"][0]["containerPath"] == "/tmp"
+        assert int(container.inputs["user"].split(":")[0]) >= 10000 or container.inputs["user"].startswith("65534")
+
+
+def test_open_webui_fronts_every_model_with_its_login_on(run_stack: RunStack) -> None:
+    recording = run_stack("local")
+    [ui] = containers(recording, "frontend")
+    env = dict(item.split("=", 1) for item in ui.inputs["envs"])
+    assert env["WEBUI_AUTH"] == "True"
+    assert env["OPENAI_API_BASE_URLS"] == "http://qwen3-small:11434/v1"
+    assert not any(key in env for key in ("WEBUI_SECRET_KEY", "OPENAI_API_KEYS")), "secrets come from files"
+    assert ui.inputs["ports"] == [{"external": 18080, "internal": 8080, "ip": "127.0.0.1"}]
+    assert recording.outputs["openWebUiUrl"] == "http://127.0.0.1:18080"
+    assert not containers(run_stack("local-gpu"), "frontend"), "only when the stack asks for it"
+
+
+def test_open_webui_reads_the_api_key_of_authenticated_engines(run_stack: RunStack) -> None:
+    recording = run_stack("local-gpu", {"slm-deploy:docker": {"basePort": 18200, "openWebUi": True}})
+    [ui] = containers(recording, "frontend")
+    script = ui.inputs["entrypoints"][2]
+    assert 'api_key="$(cat /run/secrets/api-key)"' in script
+    assert 'OPENAI_API_KEYS="$api_key"' in script

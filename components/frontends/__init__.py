@@ -1,0 +1,1 @@
+"""Front ends people use next to the model servers (local stacks)."""
