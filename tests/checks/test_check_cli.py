@@ -93,6 +93,13 @@ BAD = [
     (
         "bad-kubernetes-schema",
         "kubernetes-validate",
+        "kubernetes/podmonitor-slm-vllm.yaml: PodMonitor/slm/slm-vllm: kubernetes-validate: "
+        "spec.podMetricsEndpoints.0: Additional properties are not allowed ('relabellings' was unexpected) "
+        "(CRD schema)",
+    ),
+    (
+        "bad-kubernetes-schema",
+        "kubernetes-validate",
         "kubernetes/poddisruptionbudget-slm-qwen3-small.yaml: PodDisruptionBudget/slm/qwen3-small: "
         "kubernetes-validate: (root): policy/v1beta1 PodDisruptionBudget is not served (1.32, 1.37)",
     ),
