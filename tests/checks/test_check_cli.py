@@ -68,11 +68,11 @@ def test_good_fixture_passes_every_validator_and_lists_skips_and_unchecked_kinds
     assert "nothing to check" in table["hadolint"] or "passed" in table["hadolint"]
     # The annotated skip is listed with its reason; it is not a finding.
     assert "CKV_K8S_43: skipped: images are pinned by tag" in result.stdout
-    # ServiceMonitor has no vendored schema: listed as unchecked, not counted as passed.
-    assert "10 of 11 objects" in table["kubernetes-validate"]
-    assert "(3 by vendored CRD schema)" in table["kubernetes-validate"]
+    # cert-manager's Certificate has no vendored schema: listed as unchecked, not counted as passed.
+    assert "11 of 12 objects" in table["kubernetes-validate"]
+    assert "(4 by vendored CRD schema)" in table["kubernetes-validate"]
     assert "1 unchecked" in table["kubernetes-validate"]
-    assert "ServiceMonitor/slm/qwen3-small: kubernetes-validate: no schema" in result.stdout
+    assert "Certificate/slm/qwen3-small: kubernetes-validate: no schema" in result.stdout
     assert "all validators passed" in result.stdout
 
 
@@ -89,6 +89,13 @@ BAD = [
         "kubernetes-validate",
         "kubernetes/scaledobject-slm-qwen3-small.yaml: ScaledObject/slm/qwen3-small: kubernetes-validate: "
         "spec: Additional properties are not allowed ('maxReplicas' was unexpected) (CRD schema)",
+    ),
+    (
+        "bad-kubernetes-schema",
+        "kubernetes-validate",
+        "kubernetes/podmonitor-slm-vllm.yaml: PodMonitor/slm/slm-vllm: kubernetes-validate: "
+        "spec.podMetricsEndpoints.0: Additional properties are not allowed ('relabellings' was unexpected) "
+        "(CRD schema)",
     ),
     (
         "bad-kubernetes-schema",
