@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import queue
 import threading
 import time
@@ -36,7 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -112,13 +113,47 @@ class Finish:
     rejected: bool = False
 
 
-@dataclass(frozen=True)
-class Step:
-    """What one engine step produced for one request."""
+class Step(NamedTuple):
+    """What one engine step produced for one request (a tuple: built once per token, cheaply)."""
 
     tokens: tuple[int, ...]
     at: float
     finish: Finish | None = None
+
+
+class Mailbox:
+    """A job's steps on the event loop: `take()` waits for and returns all that arrived.
+
+    Lighter than an asyncio.Queue, whose per-item get/put the hot path does not need: the
+    reader always wants everything at once.
+    """
+
+    __slots__ = ("_steps", "_waiter")
+
+    def __init__(self) -> None:
+        self._steps: list[Step] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, step: Step) -> None:
+        """Event loop only."""
+        self._steps.append(step)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def take(self) -> list[Step]:
+        """Every step not yet taken, oldest first; waits for at least one. One reader at a time."""
+        while not self._steps:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiter = waiter
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        steps, self._steps = self._steps, []
+        return steps
 
 
 @dataclass(eq=False)
@@ -127,7 +162,7 @@ class Job:
 
     prompt: TokenArray
     params: SamplingParams
-    queue: asyncio.Queue[Step] = field(default_factory=asyncio.Queue)
+    mailbox: Mailbox = field(default_factory=Mailbox)
     # Set from the event loop, read by worker threads between steps.
     cancelled: threading.Event = field(default_factory=threading.Event)
 
@@ -166,25 +201,44 @@ def finish_reason_name(reason: int) -> str:
 
 
 class Outbox:
-    """Hands steps from worker threads to the event loop.
+    """Hands steps from worker threads to the event loop, waking it at a bounded rate.
 
-    One wake-up of the loop carries everything produced since the previous one, so when the
-    loop falls behind the model, it catches up in fewer, larger batches.
+    One wake-up of the loop carries everything produced since the previous one. Wake-ups
+    are at least `min_interval` seconds apart: when the model steps faster than that, its
+    tokens wait (at most one interval, plus one step) and go out together, so the loop,
+    the HTTP layer and the client handle one chunk per interval instead of one per token,
+    and the engine thread waits less for the GIL. Urgent steps (a request's first token,
+    a finish) never wait, so time to first token and the end of a stream are not delayed.
+    A model slower than the interval per step is woken for every step, as without a limit.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, min_interval: float = 0.0) -> None:
         self._loop = loop
+        self._min_interval = min_interval
         self._items: deque[tuple[Job, Step]] = deque()
         self._lock = threading.Lock()
         self._scheduled = False
+        self._woken_at = -math.inf
 
-    def send(self, items: list[tuple[Job, Step]]) -> None:
-        """Any thread."""
+    def send(self, items: list[tuple[Job, Step]], *, urgent: bool = True) -> None:
+        """Any thread. Non-urgent items may wait for a later send() or release()."""
         self._items.extend(items)
+        if not self._scheduled:  # else the flush already scheduled runs after this extend
+            self._wake(urgent)
+
+    def release(self) -> None:
+        """Any thread: wake the loop now for whatever is waiting (before a long step)."""
+        self._wake(True)
+
+    def _wake(self, urgent: bool) -> None:
         with self._lock:
-            if self._scheduled:
+            if self._scheduled or not self._items:
+                return
+            now = time.perf_counter()
+            if not urgent and now - self._woken_at < self._min_interval:
                 return
             self._scheduled = True
+            self._woken_at = now
         with suppress(RuntimeError):  # a closed event loop: nobody is waiting any more
             self._loop.call_soon_threadsafe(self._flush)
 
@@ -194,18 +248,22 @@ class Outbox:
         items = self._items
         while items:
             job, step = items.popleft()
-            job.queue.put_nowait(step)
+            job.mailbox.put(step)
 
 
 class _Active:
     """Worker-side state of a job admitted to the Engine."""
 
-    __slots__ = ("job", "request", "turn_id")
+    __slots__ = ("finish", "job", "request", "started", "tokens", "turn_id")
 
     def __init__(self, job: Job, request: Any, turn_id: int) -> None:
         self.job = job
         self.request = request
         self.turn_id = turn_id
+        self.started = False  # has produced its first token
+        # What the current step produced, gathered from its events.
+        self.tokens: list[int] = []
+        self.finish: Finish | None = None
 
 
 class EngineWorker:
@@ -219,13 +277,14 @@ class EngineWorker:
         max_running: int,
         batch_wait_ms: float,
         seeded_workers: int,
+        stream_interval_ms: float = 0.0,
         execution_provider: str | None = None,
         intra_op_threads: int | None = None,
     ) -> None:
         self._model_dir = model_dir
         self._intra_op_threads = intra_op_threads
         self._loop = loop
-        self._outbox = Outbox(loop)
+        self._outbox = Outbox(loop, stream_interval_ms / 1000.0)
         self._max_running = max_running
         self._batch_wait = batch_wait_ms / 1000.0
         self._seeded_workers = seeded_workers
@@ -374,18 +433,21 @@ class EngineWorker:
 
     def _pump(self, engine: Any) -> None:
         commands = self._commands
+        pending = engine.has_pending_requests
         while True:
-            if not engine.has_pending_requests():
+            if not pending():
                 if self._stopping:
                     return
                 self._handle(engine, commands.get())
                 if self.info is not None and not self.info.dynamic_batching:
                     self._gather_batch(engine)
-            self._drain(engine)
-            if self._stopping and not self._active and not engine.has_pending_requests():
-                return
-            if engine.has_pending_requests():
+            if not commands.empty():
+                self._drain(engine)
+                self._outbox.release()  # a new request's prefill may make the next step long
+            if pending():
                 self._step(engine)
+            elif self._stopping and not self._active:
+                return
 
     def _gather_batch(self, engine: Any) -> None:
         """Static batching: give concurrent arrivals a moment to join the batch about to start."""
@@ -450,12 +512,17 @@ class EngineWorker:
         self._active[id(request)] = _Active(job, request, int(turn_id))
 
     def _step(self, engine: Any) -> None:
+        """One engine step; its tokens and finishes go to the outbox. This is the hot path of the
+        engine thread: the loop's work is what slows decoding down, so it stays lean."""
         events = engine.run(self._buffer)
         now = time.perf_counter()
-        produced: dict[int, list[int]] = {}
-        finished: dict[int, Finish] = {}
+        by_request = self._active
+        touched: list[_Active] = []
         blocked = False
-        for event in events:
+        # By index: the event buffer has no iterator, and Python's fallback ends a for loop over
+        # it with an IndexError thrown as a C++ exception, which costs more than the whole loop.
+        for i in range(len(events)):
+            event = events[i]
             flags = int(event.flags)
             if flags & _BLOCKED:
                 blocked = True
@@ -465,32 +532,37 @@ class EngineWorker:
                 if flags & _FAILED:
                     raise RuntimeError(f"engine failure: {event.error_code}")
                 continue
-            key = id(request)
-            active = self._active.get(key)
+            active = by_request.get(id(request))
             if active is None:
                 continue
+            if not active.tokens and active.finish is None:
+                touched.append(active)
             if flags & _TOKEN:
-                produced.setdefault(key, []).append(int(event.token))
+                active.tokens.append(int(event.token))
             if flags & _FINISHED:
-                usage = event.usage
                 reason = finish_reason_name(int(event.finish_reason))
                 message = f"generation failed: {event.error_code}" if reason == "error" else None
-                finished[key] = Finish(reason, int(usage.generated_tokens), message)
+                active.finish = Finish(reason, int(event.usage.generated_tokens), message)
+        if not touched:
+            if blocked:
+                time.sleep(0.001)  # capacity pressure: let running requests finish first
+            return
         items: list[tuple[Job, Step]] = []
-        for key in produced.keys() | finished.keys():
-            active = self._active[key]
-            finish = finished.get(key)
-            items.append((active.job, Step(tuple(produced.get(key, ())), now, finish)))
+        urgent = False
+        for active in touched:
+            finish = active.finish
+            items.append((active.job, Step(tuple(active.tokens), now, finish)))
+            active.tokens.clear()
             if finish is not None:
-                del self._active[key]
+                urgent = True
+                del by_request[id(active.request)]
                 active.request.close()
-        if items:
-            self._send(items)
-        if blocked and not items:
-            time.sleep(0.001)  # capacity pressure: let running requests finish first
+            elif not active.started:
+                urgent = active.started = True
+        self._send(items, urgent=urgent)
 
-    def _send(self, items: list[tuple[Job, Step]]) -> None:
-        self._outbox.send(items)
+    def _send(self, items: list[tuple[Job, Step]], *, urgent: bool = True) -> None:
+        self._outbox.send(items, urgent=urgent)
 
     def _fail_all(self, message: str) -> None:
         now = time.perf_counter()
@@ -564,20 +636,20 @@ class SeededPool:
         for thread in self._threads:
             thread.join(5)
 
-    def _emit(self, job: Job, step: Step) -> None:
-        self._outbox.send([(job, step)])
+    def _emit(self, job: Job, step: Step, *, urgent: bool = True) -> None:
+        self._outbox.send([(job, step)], urgent=urgent)
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
             try:
-                self._generate(job, self._emit)
+                self._generate(job)
             except Exception as error:
                 log.exception("seeded generation failed")
                 self._emit(job, Step((), time.perf_counter(), Finish("error", 0, message=str(error))))
 
-    def _generate(self, job: Job, emit: Callable[[Job, Step], None]) -> None:
+    def _generate(self, job: Job) -> None:
         if job.cancelled.is_set():
-            emit(job, Step((), time.perf_counter(), Finish("abort", 0)))
+            self._emit(job, Step((), time.perf_counter(), Finish("abort", 0)))
             return
         p = job.params
         assert p.seed is not None
@@ -598,24 +670,24 @@ class SeededPool:
             generator = og.Generator(self._model, params)
             generator.append_tokens(job.prompt)
         except (RuntimeError, ValueError) as error:
-            emit(job, Step((), time.perf_counter(), Finish("error", 0, message=str(error), rejected=True)))
+            self._emit(job, Step((), time.perf_counter(), Finish("error", 0, message=str(error), rejected=True)))
             return
         generated = 0
         while True:
             if job.cancelled.is_set():
-                emit(job, Step((), time.perf_counter(), Finish("abort", generated)))
+                self._emit(job, Step((), time.perf_counter(), Finish("abort", generated)))
                 return
             if generator.is_done():
                 reason = "length" if generated >= p.max_tokens else "stop"
-                emit(job, Step((), time.perf_counter(), Finish(reason, generated)))
+                self._emit(job, Step((), time.perf_counter(), Finish(reason, generated)))
                 return
             generator.generate_next_token()
             token = int(generator.get_next_tokens()[0])
             if token in self._eos:
-                emit(job, Step((), time.perf_counter(), Finish("stop", generated)))
+                self._emit(job, Step((), time.perf_counter(), Finish("stop", generated)))
                 return
             generated += 1
             finish = Finish("length", generated) if generated >= p.max_tokens else None
-            emit(job, Step((token,), time.perf_counter(), finish))
+            self._emit(job, Step((token,), time.perf_counter(), finish), urgent=finish is not None or generated == 1)
             if finish is not None:
                 return

@@ -80,33 +80,29 @@ class Generation:
         self._stream = service.worker.tokenizer.create_stream()
         self._stops = StopMatcher(stops)
         self._last_token_at: float | None = None
-        self._pending: Step | None = None
+        self._pending: list[Step] | None = None
         self._closed = False
 
     async def first(self) -> None:
         """Wait for the first step, so that a refused request can still get a 4xx status."""
-        step = await self.job.queue.get()
-        finish = step.finish
-        if finish is not None and not step.tokens and finish.reason == "error":
+        steps = await self.job.mailbox.take()
+        finish = steps[0].finish
+        if finish is not None and not steps[0].tokens and finish.reason == "error":
             self.outcome.finish_reason = "error"
             self.close()
             raise (GenerationRejectedError if finish.rejected else GenerationFailedError)(
                 finish.message or "generation failed"
             )
-        self._pending = step
+        self._pending = steps
 
     async def pieces(self) -> AsyncIterator[str]:
         """Decoded text, in as few pieces as the client's pace allows; ends at a finish."""
         try:
             while self.outcome.finish_reason is None:
                 if self._pending is not None:
-                    steps = [self._pending]
-                    self._pending = None
+                    steps, self._pending = self._pending, None
                 else:
-                    steps = [await self.job.queue.get()]
-                queue = self.job.queue
-                while not queue.empty():
-                    steps.append(queue.get_nowait())
+                    steps = await self.job.mailbox.take()
                 counted = self.outcome.completion_tokens
                 text = "".join(self._consume(step) for step in steps)
                 if self.outcome.completion_tokens > counted:
