@@ -223,22 +223,22 @@ class Outbox:
     def send(self, items: list[tuple[Job, Step]], *, urgent: bool = True) -> None:
         """Any thread. Non-urgent items may wait for a later send() or release()."""
         self._items.extend(items)
-        if not self._scheduled:  # else the flush already scheduled runs after this extend
-            self._wake(urgent)
+        if self._scheduled:
+            return  # the flush already scheduled runs after this extend
+        if not urgent and time.perf_counter() - self._woken_at < self._min_interval:
+            return  # held; a stale read of _woken_at only shifts one wake-up by a step
+        self._wake()
 
     def release(self) -> None:
         """Any thread: wake the loop now for whatever is waiting (before a long step)."""
-        self._wake(True)
+        self._wake()
 
-    def _wake(self, urgent: bool) -> None:
+    def _wake(self) -> None:
         with self._lock:
             if self._scheduled or not self._items:
                 return
-            now = time.perf_counter()
-            if not urgent and now - self._woken_at < self._min_interval:
-                return
             self._scheduled = True
-            self._woken_at = now
+            self._woken_at = time.perf_counter()
         with suppress(RuntimeError):  # a closed event loop: nobody is waiting any more
             self._loop.call_soon_threadsafe(self._flush)
 
@@ -559,10 +559,11 @@ class EngineWorker:
                 active.request.close()
             elif not active.started:
                 urgent = active.started = True
-        self._send(items, urgent=urgent)
-
-    def _send(self, items: list[tuple[Job, Step]], *, urgent: bool = True) -> None:
         self._outbox.send(items, urgent=urgent)
+
+    def _send(self, items: list[tuple[Job, Step]]) -> None:
+        """Finishes and refusals: never held."""
+        self._outbox.send(items)
 
     def _fail_all(self, message: str) -> None:
         now = time.perf_counter()

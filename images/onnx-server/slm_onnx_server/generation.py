@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from slm_onnx_server.engine import EngineWorker, Finish, Job, SamplingParams, Step, TokenArray
+from slm_onnx_server.engine import EngineWorker, Job, SamplingParams, Step, TokenArray
 from slm_onnx_server.metrics import ServerMetrics
 from slm_onnx_server.textstream import StopMatcher
 
@@ -103,10 +103,7 @@ class Generation:
                     steps, self._pending = self._pending, None
                 else:
                     steps = await self.job.mailbox.take()
-                counted = self.outcome.completion_tokens
-                text = "".join(self._consume(step) for step in steps)
-                if self.outcome.completion_tokens > counted:
-                    self._metrics.generation_tokens.inc(self.outcome.completion_tokens - counted)
+                text = self._decode(steps)
                 if self.outcome.finish_reason == "error":
                     raise GenerationFailedError("generation failed")
                 if text:
@@ -114,37 +111,50 @@ class Generation:
         finally:
             self.close()
 
-    def _consume(self, step: Step) -> str:
-        if self.outcome.finish_reason is not None:
-            return ""  # tokens that raced a stop-string match or a cancel are not part of the answer
+    def _decode(self, steps: list[Step]) -> str:
+        """Text of the steps' tokens, counted and timed; the loop's per-token hot path."""
+        outcome = self.outcome
+        decode = self._stream.decode
+        feed = self._stops.feed if self._stops.active else None
+        observe_itl = self._metrics.itl.observe
+        last = self._last_token_at
         out: list[str] = []
-        for token in step.tokens:
-            self._count_token(step.at)
-            piece, matched = self._stops.feed(self._stream.decode(token))
-            out.append(piece)
-            if matched:
-                self.outcome.finish_reason = "stop"
-                self._service.worker.cancel(self.job)
-                return "".join(out)
-        if step.finish is not None:
-            self._finish(step.finish)
-            out.append(self._stops.flush())
+        counted = 0
+        for tokens, at, finish in steps:
+            if outcome.finish_reason is not None:
+                break  # tokens that raced a stop-string match or a cancel are not part of the answer
+            for token in tokens:
+                if last is None:
+                    self._first_token(at)
+                else:
+                    observe_itl(max(0.0, at - last))
+                last = at
+                counted += 1
+                piece = decode(token)
+                if feed is not None:
+                    piece, matched = feed(piece)
+                    if matched:
+                        out.append(piece)
+                        outcome.finish_reason = "stop"
+                        self._service.worker.cancel(self.job)
+                        break
+                out.append(piece)
+            else:
+                if finish is not None:
+                    outcome.finish_reason = finish.reason
+                    out.append(self._stops.flush())
+        self._last_token_at = last
+        if counted:
+            outcome.completion_tokens += counted
+            self._metrics.generation_tokens.inc(counted)
         return "".join(out)
 
-    def _count_token(self, at: float) -> None:
+    def _first_token(self, at: float) -> None:
         metrics = self._metrics
-        if self._last_token_at is None:
-            metrics.waiting.dec()
-            metrics.running.inc()
-            metrics.prompt_tokens.inc(self.outcome.prompt_tokens)
-            metrics.ttft.observe(max(0.0, at - self._arrived))
-        else:
-            metrics.itl.observe(max(0.0, at - self._last_token_at))
-        self._last_token_at = at
-        self.outcome.completion_tokens += 1
-
-    def _finish(self, finish: Finish) -> None:
-        self.outcome.finish_reason = finish.reason
+        metrics.waiting.dec()
+        metrics.running.inc()
+        metrics.prompt_tokens.inc(self.outcome.prompt_tokens)
+        metrics.ttft.observe(max(0.0, at - self._arrived))
 
     def close(self) -> None:
         """Idempotent: cancel the job if it still runs, then settle gauges and counters."""
