@@ -5,8 +5,15 @@ scheduled request by one step. Its contract is single-threaded: the Engine, its 
 and their TurnOptions may only be touched from the thread that created the Engine. So one
 owner thread (EngineWorker) loads the model, creates the Engine and pumps it; the event
 loop talks to it only through a command queue (submit, cancel), and the owner thread hands
-tokens back through an Outbox (one loop wake-up per batch of steps). The native `run()` releases the
-GIL, so HTTP work and token decoding on the event loop overlap with the model's compute.
+tokens back through an Outbox. The native `run()` releases the GIL, so HTTP work and token
+decoding on the event loop overlap with the model's compute.
+
+Hand-overs are paced (`stream_interval_ms`): each wake-up of the event loop costs the
+engine thread far more than the loop's own work (the GIL changes hands, and on a busy host
+the woken thread takes a core the engine was using), so tokens of steps faster than the
+interval are gathered and handed over together, at most once per interval. A request's
+first token and its finish are handed over at once: time to first token and the end of a
+stream never wait. A model slower than the interval per step hands over every step.
 
 Two kinds of batching exist, chosen by the model folder, not by this server:
 - dynamic (continuous) batching, for paged-attention models (CUDA/WebGPU builds whose
@@ -113,47 +120,53 @@ class Finish:
     rejected: bool = False
 
 
-class Step(NamedTuple):
-    """What one engine step produced for one request (a tuple: built once per token, cheaply)."""
+class Output(NamedTuple):
+    """What one request produced since its previous hand-over: tokens, when each came out
+    of the engine (perf_counter, for the latency metrics), and the finish if it ended."""
 
     tokens: tuple[int, ...]
-    at: float
+    times: tuple[float, ...]
     finish: Finish | None = None
 
 
+def finished(finish: Finish) -> Output:
+    """An Output that only ends the request."""
+    return Output((), (), finish)
+
+
 class Mailbox:
-    """A job's steps on the event loop: `take()` waits for and returns all that arrived.
+    """A job's outputs on the event loop: `take()` waits for and returns all that arrived.
 
     Lighter than an asyncio.Queue, whose per-item get/put the hot path does not need: the
     reader always wants everything at once.
     """
 
-    __slots__ = ("_steps", "_waiter")
+    __slots__ = ("_outputs", "_waiter")
 
     def __init__(self) -> None:
-        self._steps: list[Step] = []
+        self._outputs: list[Output] = []
         self._waiter: asyncio.Future[None] | None = None
 
-    def put(self, step: Step) -> None:
+    def put(self, output: Output) -> None:
         """Event loop only."""
-        self._steps.append(step)
+        self._outputs.append(output)
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def take(self) -> list[Step]:
-        """Every step not yet taken, oldest first; waits for at least one. One reader at a time."""
-        while not self._steps:
+    async def take(self) -> list[Output]:
+        """Every output not yet taken, oldest first; waits for at least one. One reader at a time."""
+        while not self._outputs:
             waiter = asyncio.get_running_loop().create_future()
             self._waiter = waiter
             try:
                 await waiter
             finally:
                 self._waiter = None
-        steps, self._steps = self._steps, []
-        return steps
+        outputs, self._outputs = self._outputs, []
+        return outputs
 
 
 @dataclass(eq=False)
@@ -201,44 +214,25 @@ def finish_reason_name(reason: int) -> str:
 
 
 class Outbox:
-    """Hands steps from worker threads to the event loop, waking it at a bounded rate.
+    """Hands outputs from worker threads to the event loop: one wake-up per batch of sends.
 
-    One wake-up of the loop carries everything produced since the previous one. Wake-ups
-    are at least `min_interval` seconds apart: when the model steps faster than that, its
-    tokens wait (at most one interval, plus one step) and go out together, so the loop,
-    the HTTP layer and the client handle one chunk per interval instead of one per token,
-    and the engine thread waits less for the GIL. Urgent steps (a request's first token,
-    a finish) never wait, so time to first token and the end of a stream are not delayed.
-    A model slower than the interval per step is woken for every step, as without a limit.
+    A send while a wake-up is pending joins it, so when the loop falls behind, it catches
+    up in fewer, larger batches.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, min_interval: float = 0.0) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._min_interval = min_interval
-        self._items: deque[tuple[Job, Step]] = deque()
+        self._items: deque[tuple[Job, Output]] = deque()
         self._lock = threading.Lock()
         self._scheduled = False
-        self._woken_at = -math.inf
 
-    def send(self, items: list[tuple[Job, Step]], *, urgent: bool = True) -> None:
-        """Any thread. Non-urgent items may wait for a later send() or release()."""
+    def send(self, items: list[tuple[Job, Output]]) -> None:
+        """Any thread."""
         self._items.extend(items)
-        if self._scheduled:
-            return  # the flush already scheduled runs after this extend
-        if not urgent and time.perf_counter() - self._woken_at < self._min_interval:
-            return  # held; a stale read of _woken_at only shifts one wake-up by a step
-        self._wake()
-
-    def release(self) -> None:
-        """Any thread: wake the loop now for whatever is waiting (before a long step)."""
-        self._wake()
-
-    def _wake(self) -> None:
         with self._lock:
-            if self._scheduled or not self._items:
+            if self._scheduled:
                 return
             self._scheduled = True
-            self._woken_at = time.perf_counter()
         with suppress(RuntimeError):  # a closed event loop: nobody is waiting any more
             self._loop.call_soon_threadsafe(self._flush)
 
@@ -247,22 +241,24 @@ class Outbox:
             self._scheduled = False
         items = self._items
         while items:
-            job, step = items.popleft()
-            job.mailbox.put(step)
+            job, output = items.popleft()
+            job.mailbox.put(output)
 
 
 class _Active:
-    """Worker-side state of a job admitted to the Engine."""
+    """Worker-side state of a job admitted to the Engine, with what it produced since the
+    previous hand-over."""
 
-    __slots__ = ("finish", "job", "request", "started", "tokens", "turn_id")
+    __slots__ = ("finish", "gathering", "job", "request", "started", "times", "tokens", "turn_id")
 
     def __init__(self, job: Job, request: Any, turn_id: int) -> None:
         self.job = job
         self.request = request
         self.turn_id = turn_id
         self.started = False  # has produced its first token
-        # What the current step produced, gathered from its events.
+        self.gathering = False  # is in EngineWorker._gathering
         self.tokens: list[int] = []
+        self.times: list[float] = []
         self.finish: Finish | None = None
 
 
@@ -284,7 +280,10 @@ class EngineWorker:
         self._model_dir = model_dir
         self._intra_op_threads = intra_op_threads
         self._loop = loop
-        self._outbox = Outbox(loop, stream_interval_ms / 1000.0)
+        self._outbox = Outbox(loop)
+        self._interval = stream_interval_ms / 1000.0
+        self._handed_over_at = -math.inf
+        self._gathering: list[_Active] = []  # requests with output not yet handed over
         self._max_running = max_running
         self._batch_wait = batch_wait_ms / 1000.0
         self._seeded_workers = seeded_workers
@@ -399,7 +398,7 @@ class EngineWorker:
         )
         self._buffer = engine.create_event_buffer(4 * self._max_running + 16)
         if not dynamic:
-            self._pool = SeededPool(model, self._outbox, self._seeded_workers, self.tokenizer)
+            self._pool = SeededPool(model, self._outbox, self._seeded_workers, self.tokenizer, self._interval)
         log.info(
             "model loaded",
             extra={
@@ -436,6 +435,7 @@ class EngineWorker:
         pending = engine.has_pending_requests
         while True:
             if not pending():
+                self._hand_over(time.perf_counter())  # normally done: finishes are handed over at once
                 if self._stopping:
                     return
                 self._handle(engine, commands.get())
@@ -443,7 +443,7 @@ class EngineWorker:
                     self._gather_batch(engine)
             if not commands.empty():
                 self._drain(engine)
-                self._outbox.release()  # a new request's prefill may make the next step long
+                self._hand_over(time.perf_counter())  # a new request's prefill may make the next step long
             if pending():
                 self._step(engine)
             elif self._stopping and not self._active:
@@ -491,7 +491,7 @@ class EngineWorker:
 
     def _admit(self, engine: Any, job: Job) -> None:
         if job.cancelled.is_set() or self._stopping:
-            self._send([(job, Step((), time.perf_counter(), Finish("abort", 0)))])
+            self._send([(job, finished(Finish("abort", 0)))])
             return
         params = job.params
         request = None
@@ -507,18 +507,19 @@ class EngineWorker:
             if request is not None:
                 request.close()
             finish = Finish("error", 0, message=str(error), rejected=True)
-            self._send([(job, Step((), time.perf_counter(), finish))])
+            self._send([(job, finished(finish))])
             return
         self._active[id(request)] = _Active(job, request, int(turn_id))
 
     def _step(self, engine: Any) -> None:
-        """One engine step; its tokens and finishes go to the outbox. This is the hot path of the
-        engine thread: the loop's work is what slows decoding down, so it stays lean."""
+        """One engine step: gather its tokens and finishes per request, and hand them over
+        when they are urgent or the interval has passed. This is the engine thread's hot
+        path, run once per token, so it stays lean."""
         events = engine.run(self._buffer)
         now = time.perf_counter()
         by_request = self._active
-        touched: list[_Active] = []
-        blocked = False
+        gathering = self._gathering
+        urgent = blocked = False
         # By index: the event buffer has no iterator, and Python's fallback ends a for loop over
         # it with an IndexError thrown as a C++ exception, which costs more than the whole loop.
         for i in range(len(events)):
@@ -535,44 +536,53 @@ class EngineWorker:
             active = by_request.get(id(request))
             if active is None:
                 continue
-            if not active.tokens and active.finish is None:
-                touched.append(active)
+            if not active.gathering:
+                active.gathering = True
+                gathering.append(active)
             if flags & _TOKEN:
                 active.tokens.append(int(event.token))
+                active.times.append(now)
+                if not active.started:
+                    active.started = urgent = True
             if flags & _FINISHED:
                 reason = finish_reason_name(int(event.finish_reason))
                 message = f"generation failed: {event.error_code}" if reason == "error" else None
                 active.finish = Finish(reason, int(event.usage.generated_tokens), message)
-        if not touched:
-            if blocked:
-                time.sleep(0.001)  # capacity pressure: let running requests finish first
-            return
-        items: list[tuple[Job, Step]] = []
-        urgent = False
-        for active in touched:
-            finish = active.finish
-            items.append((active.job, Step(tuple(active.tokens), now, finish)))
-            active.tokens.clear()
-            if finish is not None:
                 urgent = True
-                del by_request[id(active.request)]
-                active.request.close()
-            elif not active.started:
-                urgent = active.started = True
-        self._outbox.send(items, urgent=urgent)
+        if urgent or (gathering and now - self._handed_over_at >= self._interval):
+            self._hand_over(now)
+        elif blocked and not gathering:
+            time.sleep(0.001)  # capacity pressure: let running requests finish first
 
-    def _send(self, items: list[tuple[Job, Step]]) -> None:
-        """Finishes and refusals: never held."""
+    def _hand_over(self, now: float) -> None:
+        """Send what the requests produced since the previous hand-over to the event loop."""
+        if not self._gathering:
+            return
+        items: list[tuple[Job, Output]] = []
+        for active in self._gathering:
+            finish = active.finish
+            items.append((active.job, Output(tuple(active.tokens), tuple(active.times), finish)))
+            active.tokens.clear()
+            active.times.clear()
+            active.gathering = False
+            if finish is not None:
+                del self._active[id(active.request)]
+                active.request.close()
+        self._gathering.clear()
+        self._handed_over_at = now
+        self._outbox.send(items)
+
+    def _send(self, items: list[tuple[Job, Output]]) -> None:
         self._outbox.send(items)
 
     def _fail_all(self, message: str) -> None:
-        now = time.perf_counter()
-        self._send([(a.job, Step((), now, Finish("error", 0, message=message))) for a in self._active.values()])
+        self._hand_over(time.perf_counter())
+        self._send([(a.job, finished(Finish("error", 0, message=message))) for a in self._active.values()])
         self._active.clear()
 
     def _close_all(self) -> None:
-        now = time.perf_counter()
-        self._send([(a.job, Step((), now, Finish("abort", 0))) for a in self._active.values()])
+        self._hand_over(time.perf_counter())
+        self._send([(a.job, finished(Finish("abort", 0))) for a in self._active.values()])
         for active in self._active.values():
             active.request.close()
         self._active.clear()
@@ -584,7 +594,7 @@ class EngineWorker:
             except queue.Empty:
                 break
             if kind == "submit" and job is not None:
-                self._send([(job, Step((), now, Finish("abort", 0)))])
+                self._send([(job, finished(Finish("abort", 0)))])
 
 
 def apply_sampling(options: Any, params: SamplingParams, *, dynamic: bool) -> None:
@@ -617,9 +627,10 @@ class SeededPool:
     waiting requests queue here. Cancellation is checked before every token.
     """
 
-    def __init__(self, model: Any, outbox: Outbox, workers: int, tokenizer: Any) -> None:
+    def __init__(self, model: Any, outbox: Outbox, workers: int, tokenizer: Any, interval: float) -> None:
         self._model = model
         self._outbox = outbox
+        self._interval = interval
         self._eos = frozenset(int(t) for t in tokenizer.eos_token_ids)
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._threads = [
@@ -637,8 +648,8 @@ class SeededPool:
         for thread in self._threads:
             thread.join(5)
 
-    def _emit(self, job: Job, step: Step, *, urgent: bool = True) -> None:
-        self._outbox.send([(job, step)], urgent=urgent)
+    def _emit(self, job: Job, output: Output) -> None:
+        self._outbox.send([(job, output)])
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -646,11 +657,11 @@ class SeededPool:
                 self._generate(job)
             except Exception as error:
                 log.exception("seeded generation failed")
-                self._emit(job, Step((), time.perf_counter(), Finish("error", 0, message=str(error))))
+                self._emit(job, finished(Finish("error", 0, message=str(error))))
 
     def _generate(self, job: Job) -> None:
         if job.cancelled.is_set():
-            self._emit(job, Step((), time.perf_counter(), Finish("abort", 0)))
+            self._emit(job, finished(Finish("abort", 0)))
             return
         p = job.params
         assert p.seed is not None
@@ -671,24 +682,33 @@ class SeededPool:
             generator = og.Generator(self._model, params)
             generator.append_tokens(job.prompt)
         except (RuntimeError, ValueError) as error:
-            self._emit(job, Step((), time.perf_counter(), Finish("error", 0, message=str(error), rejected=True)))
+            self._emit(job, finished(Finish("error", 0, message=str(error), rejected=True)))
             return
         generated = 0
-        while True:
+        tokens: list[int] = []
+        times: list[float] = []
+        handed_over_at = -math.inf
+        finish: Finish | None = None
+        while finish is None:
             if job.cancelled.is_set():
-                self._emit(job, Step((), time.perf_counter(), Finish("abort", generated)))
-                return
-            if generator.is_done():
-                reason = "length" if generated >= p.max_tokens else "stop"
-                self._emit(job, Step((), time.perf_counter(), Finish(reason, generated)))
-                return
-            generator.generate_next_token()
-            token = int(generator.get_next_tokens()[0])
-            if token in self._eos:
-                self._emit(job, Step((), time.perf_counter(), Finish("stop", generated)))
-                return
-            generated += 1
-            finish = Finish("length", generated) if generated >= p.max_tokens else None
-            self._emit(job, Step((token,), time.perf_counter(), finish), urgent=finish is not None or generated == 1)
-            if finish is not None:
-                return
+                finish = Finish("abort", generated)
+            elif generator.is_done():
+                finish = Finish("length" if generated >= p.max_tokens else "stop", generated)
+            else:
+                generator.generate_next_token()
+                token = int(generator.get_next_tokens()[0])
+                if token in self._eos:
+                    finish = Finish("stop", generated)
+                    continue
+                generated += 1
+                now = time.perf_counter()
+                tokens.append(token)
+                times.append(now)
+                if generated >= p.max_tokens:
+                    finish = Finish("length", generated)
+                elif generated == 1 or now - handed_over_at >= self._interval:  # paced like the Engine's
+                    self._emit(job, Output(tuple(tokens), tuple(times)))
+                    tokens.clear()
+                    times.clear()
+                    handed_over_at = now
+        self._emit(job, Output(tuple(tokens), tuple(times), finish))

@@ -1,6 +1,6 @@
 """One request's generation on the event loop: admission, decoding, stop strings, metrics.
 
-Tokens arrive from the engine thread as Steps on the job's asyncio queue. Whatever has
+Tokens arrive from the engine thread as Outputs in the job's mailbox. Whatever has
 piled up while the HTTP side was busy is decoded and sent as one piece, so a client that
 reads slower than the model generates gets fewer, larger chunks instead of falling behind.
 """
@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from slm_onnx_server.engine import EngineWorker, Job, SamplingParams, Step, TokenArray
+from slm_onnx_server.engine import EngineWorker, Job, Output, SamplingParams, TokenArray
 from slm_onnx_server.metrics import ServerMetrics
 from slm_onnx_server.textstream import StopMatcher
 
@@ -80,30 +80,30 @@ class Generation:
         self._stream = service.worker.tokenizer.create_stream()
         self._stops = StopMatcher(stops)
         self._last_token_at: float | None = None
-        self._pending: list[Step] | None = None
+        self._pending: list[Output] | None = None
         self._closed = False
 
     async def first(self) -> None:
         """Wait for the first step, so that a refused request can still get a 4xx status."""
-        steps = await self.job.mailbox.take()
-        finish = steps[0].finish
-        if finish is not None and not steps[0].tokens and finish.reason == "error":
+        outputs = await self.job.mailbox.take()
+        finish = outputs[0].finish
+        if finish is not None and not outputs[0].tokens and finish.reason == "error":
             self.outcome.finish_reason = "error"
             self.close()
             raise (GenerationRejectedError if finish.rejected else GenerationFailedError)(
                 finish.message or "generation failed"
             )
-        self._pending = steps
+        self._pending = outputs
 
     async def pieces(self) -> AsyncIterator[str]:
         """Decoded text, in as few pieces as the client's pace allows; ends at a finish."""
         try:
             while self.outcome.finish_reason is None:
                 if self._pending is not None:
-                    steps, self._pending = self._pending, None
+                    outputs, self._pending = self._pending, None
                 else:
-                    steps = await self.job.mailbox.take()
-                text = self._decode(steps)
+                    outputs = await self.job.mailbox.take()
+                text = self._decode(outputs)
                 if self.outcome.finish_reason == "error":
                     raise GenerationFailedError("generation failed")
                 if text:
@@ -111,8 +111,8 @@ class Generation:
         finally:
             self.close()
 
-    def _decode(self, steps: list[Step]) -> str:
-        """Text of the steps' tokens, counted and timed; the loop's per-token hot path."""
+    def _decode(self, outputs: list[Output]) -> str:
+        """Text of the outputs' tokens, counted and timed; the loop's per-token hot path."""
         outcome = self.outcome
         decode = self._stream.decode
         feed = self._stops.feed if self._stops.active else None
@@ -120,10 +120,10 @@ class Generation:
         last = self._last_token_at
         out: list[str] = []
         counted = 0
-        for tokens, at, finish in steps:
+        for tokens, times, finish in outputs:
             if outcome.finish_reason is not None:
                 break  # tokens that raced a stop-string match or a cancel are not part of the answer
-            for token in tokens:
+            for token, at in zip(tokens, times, strict=True):
                 if last is None:
                     self._first_token(at)
                 else:
