@@ -24,7 +24,7 @@ class Settings:
     max_running: int = 16
     max_queued: int = 64
     batch_wait_ms: float = 10.0
-    stream_interval_ms: float = 2.0
+    stream_interval_ms: float = 10.0
     seeded_workers: int = 2
     max_body_bytes: int = 4 * 1024 * 1024
     max_stop_strings: int = 16
@@ -96,10 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--stream-interval-ms",
         type=_non_negative_float,
-        default=2.0,
-        help="least time between two hand-overs of generated tokens to the HTTP side; tokens of "
-        "faster steps go out together in one chunk, first tokens and finishes at once, 0 sends "
-        "every step (default: %(default)s)",
+        default=10.0,
+        help="least time between two hand-overs of generated tokens to the HTTP side: tokens of "
+        "faster steps go out together in one chunk; a request's first token and its end go out "
+        "at once; 0 hands over every step (default: %(default)s)",
     )
     parser.add_argument(
         "--seeded-workers",
