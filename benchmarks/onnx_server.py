@@ -53,11 +53,13 @@ T = TypeVar("T")
 
 @dataclass
 class Run:
-    """One generation: seconds to the first token, decode seconds after it, tokens."""
+    """One generation: seconds to the first token, decode seconds after it, tokens, and for
+    HTTP the number of chunks with content."""
 
     ttft: float
     decode_seconds: float
     tokens: int
+    chunks: int = 0
 
     @property
     def decode_rate(self) -> float:
@@ -226,7 +228,7 @@ async def http_stream(client: httpx.AsyncClient, name: str, max_tokens: int) -> 
     }
     started = time.perf_counter()
     first = last = 0.0
-    tokens = 0
+    tokens = chunks = 0
     pending = b""
     async with client.stream("POST", "/v1/chat/completions", json=body) as response:
         response.raise_for_status()
@@ -241,7 +243,8 @@ async def http_stream(client: httpx.AsyncClient, name: str, max_tokens: int) -> 
                 if chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
                     last = time.perf_counter()
                     first = first or last
-    return Run(first - started, last - first, tokens)
+                    chunks += 1
+    return Run(first - started, last - first, tokens, chunks)
 
 
 async def http_aggregate(client: httpx.AsyncClient, name: str, max_tokens: int, streams: int) -> float:
@@ -318,6 +321,33 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def report(results: Results) -> None:
+    """The tables and the goal lines."""
+    engine_s, generator_s, http_s = summarize(results.engine), summarize(results.generator), summarize(results.http)
+    aggregate = {c: statistics.median(rates) for c, rates in results.aggregate.items()}
+    raw_aggregate = {c: statistics.median(rates) for c, rates in results.raw_aggregate.items()}
+    print(f"{'single stream':<34}{'decode tok/s':>12}{'TTFT p50 ms':>14}{'TTFT p95 ms':>14}")
+    print(row("raw og.Engine loop (in-process)", *engine_s))
+    print(row("raw og.Generator loop (in-process)", *generator_s))
+    print(row("HTTP stream through the server", *http_s))
+    ratio = http_s[0] / engine_s[0]
+    verdict: Callable[[bool], str] = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+    print(f"HTTP / raw Engine loop: {ratio:.0%} (goal >= {SINGLE_GOAL:.0%}: {verdict(ratio >= SINGLE_GOAL)})")
+    pairs = [h.decode_rate / e.decode_rate for h, e in zip(results.http, results.engine, strict=True)]
+    quartiles = " / ".join(f"{percentile(pairs, q):.0%}" for q in (25, 50, 75))
+    print(f"  per round (HTTP run / the raw Engine run next to it): quartiles {quartiles}")
+    per_chunk = statistics.median(r.tokens / r.chunks for r in results.http if r.chunks)
+    print(f"HTTP / raw Generator loop: {http_s[0] / generator_s[0]:.0%}; HTTP tokens per chunk: {per_chunk:.1f}")
+    print()
+    print(f"{'concurrent streams':<34}{'aggregate tok/s':>16}{'x 1 stream':>12}{'raw og.Engine tok/s':>21}{'x 1':>6}")
+    for streams, rate in aggregate.items():
+        raw_rate, raw_scale = raw_aggregate[streams], raw_aggregate[streams] / raw_aggregate[1]
+        print(f"{streams:<34}{rate:>16.0f}{rate / aggregate[1]:>12.2f}{raw_rate:>21.0f}{raw_scale:>6.2f}")
+    print(f"(raw og.Engine: the same requests in-process; its steps carried at most {results.widest_step} tokens)")
+    scale = aggregate[max(CONCURRENCY)] / aggregate[1]
+    print(f"16 streams / 1 stream: {scale:.2f}x (goal >= {AGGREGATE_GOAL:.0f}x: {verdict(scale >= AGGREGATE_GOAL)})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", type=Path, default=FIXTURE)
@@ -351,31 +381,10 @@ def main() -> int:
             process.terminate()
             process.wait(60)
 
-    engine_s, generator_s, http_s = summarize(results.engine), summarize(results.generator), summarize(results.http)
-    aggregate = {c: statistics.median(rates) for c, rates in results.aggregate.items()}
-    raw_aggregate = {c: statistics.median(rates) for c, rates in results.raw_aggregate.items()}
     print(f"slm-onnx-server benchmark: {name} ({model_dir}), {n} tokens per stream, {runs} runs, {os.cpu_count()} CPUs")
     print(f"server flags: {' '.join(server_flags)}; load average before: {load_before}, after: {load_average()}")
     print()
-    print(f"{'single stream':<34}{'decode tok/s':>12}{'TTFT p50 ms':>14}{'TTFT p95 ms':>14}")
-    print(row("raw og.Engine loop (in-process)", *engine_s))
-    print(row("raw og.Generator loop (in-process)", *generator_s))
-    print(row("HTTP stream through the server", *http_s))
-    ratio = http_s[0] / engine_s[0]
-    verdict: Callable[[bool], str] = lambda ok: "met" if ok else "NOT met"  # noqa: E731
-    print(f"HTTP / raw Engine loop: {ratio:.0%} (goal >= {SINGLE_GOAL:.0%}: {verdict(ratio >= SINGLE_GOAL)})")
-    pairs = [h.decode_rate / e.decode_rate for h, e in zip(results.http, results.engine, strict=True)]
-    quartiles = " / ".join(f"{percentile(pairs, q):.0%}" for q in (25, 50, 75))
-    print(f"  per round (HTTP run / the raw Engine run next to it): quartiles {quartiles}")
-    print(f"HTTP / raw Generator loop: {http_s[0] / generator_s[0]:.0%}")
-    print()
-    print(f"{'concurrent streams':<34}{'aggregate tok/s':>16}{'x 1 stream':>12}{'raw og.Engine tok/s':>21}{'x 1':>6}")
-    for streams, rate in aggregate.items():
-        raw_rate, raw_scale = raw_aggregate[streams], raw_aggregate[streams] / raw_aggregate[1]
-        print(f"{streams:<34}{rate:>16.0f}{rate / aggregate[1]:>12.2f}{raw_rate:>21.0f}{raw_scale:>6.2f}")
-    print(f"(raw og.Engine: the same requests in-process; its steps carried at most {results.widest_step} tokens)")
-    scale = aggregate[max(CONCURRENCY)] / aggregate[1]
-    print(f"16 streams / 1 stream: {scale:.2f}x (goal >= {AGGREGATE_GOAL:.0f}x: {verdict(scale >= AGGREGATE_GOAL)})")
+    report(results)
     print(f"finished in {time.monotonic() - started:.1f} s")
     return 0
 
