@@ -60,6 +60,7 @@ class Run:
     decode_seconds: float
     tokens: int
     chunks: int = 0
+    first_text: str = ""
 
     @property
     def decode_rate(self) -> float:
@@ -229,6 +230,7 @@ async def http_stream(client: httpx.AsyncClient, name: str, max_tokens: int) -> 
     started = time.perf_counter()
     first = last = 0.0
     tokens = chunks = 0
+    first_text = ""
     pending = b""
     async with client.stream("POST", "/v1/chat/completions", json=body) as response:
         response.raise_for_status()
@@ -240,11 +242,23 @@ async def http_stream(client: httpx.AsyncClient, name: str, max_tokens: int) -> 
                 chunk = json.loads(event[6:])
                 if chunk.get("usage"):
                     tokens = chunk["usage"]["completion_tokens"]
-                if chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
+                content = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
+                if content:
                     last = time.perf_counter()
                     first = first or last
+                    first_text = first_text or content
                     chunks += 1
-    return Run(first - started, last - first, tokens, chunks)
+    return Run(first - started, last - first, tokens, chunks, first_text)
+
+
+async def first_token_text(client: httpx.AsyncClient, name: str) -> str:
+    """The greedy answer's first token: a stream's first chunk must be exactly this, or its
+    decode window would start late and overstate the rate."""
+    body = {"model": name, "messages": PROMPT, "max_tokens": 1, "temperature": 0}
+    response = await client.post("/v1/chat/completions", json=body)
+    response.raise_for_status()
+    text: str = response.json()["choices"][0]["message"]["content"]
+    return text
 
 
 async def http_aggregate(client: httpx.AsyncClient, name: str, max_tokens: int, streams: int) -> float:
@@ -272,6 +286,7 @@ class Results:
     aggregate: dict[int, list[float]]
     raw_aggregate: dict[int, list[float]]
     widest_step: int = 0
+    first_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -293,6 +308,7 @@ async def measure(raw: RawLoops, base: str, key: str, name: str, plan: Plan) -> 
         raw.engine_run(tokens)  # warm-up, all paths
         raw.generator_run(tokens)
         await http_stream(client, name, tokens)
+        results.first_token = await first_token_text(client, name)
         await http_aggregate(client, name, 8, max(CONCURRENCY))
         for i in range(plan.rounds):
             if i % 2:  # alternate the order too: neither path always runs right after the other
@@ -337,6 +353,9 @@ def report(results: Results) -> None:
     quartiles = " / ".join(f"{percentile(pairs, q):.0%}" for q in (25, 50, 75))
     print(f"  per round (HTTP run / the raw Engine run next to it): quartiles {quartiles}")
     per_chunk = statistics.median(r.tokens / r.chunks for r in results.http if r.chunks)
+    late = sum(r.first_text != results.first_token for r in results.http)
+    if late:
+        print(f"  WARNING: in {late} runs the first chunk carried more than the first token: rates overstated")
     print(f"HTTP / raw Generator loop: {http_s[0] / generator_s[0]:.0%}; HTTP tokens per chunk: {per_chunk:.1f}")
     print()
     print(f"{'concurrent streams':<34}{'aggregate tok/s':>16}{'x 1 stream':>12}{'raw og.Engine tok/s':>21}{'x 1':>6}")

@@ -273,7 +273,7 @@ class EngineWorker:
         max_running: int,
         batch_wait_ms: float,
         seeded_workers: int,
-        stream_interval_ms: float = 0.0,
+        stream_interval_ms: float,
         execution_provider: str | None = None,
         intra_op_threads: int | None = None,
     ) -> None:
@@ -519,7 +519,7 @@ class EngineWorker:
         now = time.perf_counter()
         by_request = self._active
         gathering = self._gathering
-        urgent = blocked = False
+        urgent = blocked = progressed = False
         # By index: the event buffer has no iterator, and Python's fallback ends a for loop over
         # it with an IndexError thrown as a C++ exception, which costs more than the whole loop.
         for i in range(len(events)):
@@ -536,6 +536,7 @@ class EngineWorker:
             active = by_request.get(id(request))
             if active is None:
                 continue
+            progressed = True
             if not active.gathering:
                 active.gathering = True
                 gathering.append(active)
@@ -551,7 +552,7 @@ class EngineWorker:
                 urgent = True
         if urgent or (gathering and now - self._handed_over_at >= self._interval):
             self._hand_over(now)
-        elif blocked and not gathering:
+        elif blocked and not progressed:
             time.sleep(0.001)  # capacity pressure: let running requests finish first
 
     def _hand_over(self, now: float) -> None:
