@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,16 @@ import pytest
 from pydantic import ValidationError
 from slm_onnx_server.auth import ApiKeyChecker, ApiKeyError, load_api_keys
 from slm_onnx_server.config import settings_from_args
-from slm_onnx_server.engine import Arrivals, SamplingParams, apply_sampling, finish_reason_name
+from slm_onnx_server.engine import (
+    Arrivals,
+    Finish,
+    Mailbox,
+    Output,
+    SamplingParams,
+    apply_sampling,
+    finish_reason_name,
+    finished,
+)
 from slm_onnx_server.metrics import EXPORTED_SERIES, ServerMetrics
 from slm_onnx_server.schemas import ChatCompletionRequest, CompletionRequest
 from slm_onnx_server.textstream import StopMatcher
@@ -201,3 +211,32 @@ def test_arrivals_count_until_submitted_or_abandoned() -> None:
         assert arrivals.count == 1
         raise RuntimeError
     assert arrivals.count == 0
+
+
+def test_stream_interval_defaults_to_10_ms_and_must_not_be_negative(capsys: pytest.CaptureFixture[str]) -> None:
+    assert settings_from_args(["--model-dir", str(FIXTURE), "--no-auth"]).stream_interval_ms == 10.0
+    every_step = settings_from_args(["--model-dir", str(FIXTURE), "--no-auth", "--stream-interval-ms", "0"])
+    assert every_step.stream_interval_ms == 0.0
+    with pytest.raises(SystemExit) as caught:
+        settings_from_args(["--model-dir", str(FIXTURE), "--no-auth", "--stream-interval-ms", "-1"])
+    assert caught.value.code == 2
+    assert "--stream-interval-ms" in capsys.readouterr().err
+
+
+def test_a_mailbox_hands_over_everything_that_arrived_in_order() -> None:
+    async def scenario() -> tuple[list[Output], list[Output]]:
+        mailbox = Mailbox()
+        first, second, third = Output((1,), (0.1,)), Output((2, 3), (0.2, 0.3)), finished(Finish("stop", 3))
+        waiting = asyncio.ensure_future(mailbox.take())
+        await asyncio.sleep(0)
+        assert not waiting.done()  # nothing arrived yet
+        mailbox.put(first)
+        early = await waiting
+        mailbox.put(second)
+        mailbox.put(third)
+        return early, await mailbox.take()
+
+    early, late = asyncio.run(scenario())
+    assert [o.tokens for o in early] == [(1,)]
+    assert [o.tokens for o in late] == [(2, 3), ()]
+    assert late[1].finish == Finish("stop", 3)

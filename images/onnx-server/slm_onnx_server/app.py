@@ -163,6 +163,7 @@ class OpenAIApi:
             asyncio.get_running_loop(),
             max_running=s.max_running,
             batch_wait_ms=s.batch_wait_ms,
+            stream_interval_ms=s.stream_interval_ms,
             seeded_workers=s.seeded_workers,
             execution_provider=s.execution_provider,
             intra_op_threads=s.intra_op_threads,

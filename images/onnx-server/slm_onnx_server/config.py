@@ -24,6 +24,7 @@ class Settings:
     max_running: int = 16
     max_queued: int = 64
     batch_wait_ms: float = 10.0
+    stream_interval_ms: float = 10.0
     seeded_workers: int = 2
     max_body_bytes: int = 4 * 1024 * 1024
     max_stop_strings: int = 16
@@ -93,6 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
         "batch (default: %(default)s)",
     )
     parser.add_argument(
+        "--stream-interval-ms",
+        type=_non_negative_float,
+        default=10.0,
+        help="least time between two hand-overs of generated tokens to the HTTP side: tokens of "
+        "faster steps go out together in one chunk; a request's first token and its end go out "
+        "at once; 0 hands over every step (default: %(default)s)",
+    )
+    parser.add_argument(
         "--seeded-workers",
         type=_positive_int,
         default=2,
@@ -152,6 +161,7 @@ def settings_from_args(argv: list[str] | None = None) -> Settings:
         max_running=args.max_running,
         max_queued=args.max_queued,
         batch_wait_ms=args.batch_wait_ms,
+        stream_interval_ms=args.stream_interval_ms,
         seeded_workers=args.seeded_workers,
         max_body_bytes=args.max_body_bytes,
         shutdown_timeout=args.shutdown_timeout,

@@ -5,8 +5,15 @@ scheduled request by one step. Its contract is single-threaded: the Engine, its 
 and their TurnOptions may only be touched from the thread that created the Engine. So one
 owner thread (EngineWorker) loads the model, creates the Engine and pumps it; the event
 loop talks to it only through a command queue (submit, cancel), and the owner thread hands
-tokens back through an Outbox (one loop wake-up per batch of steps). The native `run()` releases the
-GIL, so HTTP work and token decoding on the event loop overlap with the model's compute.
+tokens back through an Outbox. The native `run()` releases the GIL, so HTTP work and token
+decoding on the event loop overlap with the model's compute.
+
+Hand-overs are paced (`stream_interval_ms`): each wake-up of the event loop costs the
+engine thread far more than the loop's own work (the GIL changes hands, and on a busy host
+the woken thread takes a core the engine was using), so tokens of steps faster than the
+interval are gathered and handed over together, at most once per interval. A request's
+first token and its finish are handed over at once: time to first token and the end of a
+stream never wait. A model slower than the interval per step hands over every step.
 
 Two kinds of batching exist, chosen by the model folder, not by this server:
 - dynamic (continuous) batching, for paged-attention models (CUDA/WebGPU builds whose
@@ -28,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import queue
 import threading
 import time
@@ -36,7 +44,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -112,13 +120,53 @@ class Finish:
     rejected: bool = False
 
 
-@dataclass(frozen=True)
-class Step:
-    """What one engine step produced for one request."""
+class Output(NamedTuple):
+    """What one request produced since its previous hand-over: tokens, when each came out
+    of the engine (perf_counter, for the latency metrics), and the finish if it ended."""
 
     tokens: tuple[int, ...]
-    at: float
+    times: tuple[float, ...]
     finish: Finish | None = None
+
+
+def finished(finish: Finish) -> Output:
+    """An Output that only ends the request."""
+    return Output((), (), finish)
+
+
+class Mailbox:
+    """A job's outputs on the event loop: `take()` waits for and returns all that arrived.
+
+    Lighter than an asyncio.Queue, whose per-item get/put the hot path does not need: the
+    reader always wants everything at once.
+    """
+
+    __slots__ = ("_outputs", "_waiter")
+
+    def __init__(self) -> None:
+        self._outputs: list[Output] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, output: Output) -> None:
+        """Event loop only."""
+        self._outputs.append(output)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def take(self) -> list[Output]:
+        """Every output not yet taken, oldest first; waits for at least one. One reader at a time."""
+        while not self._outputs:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiter = waiter
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        outputs, self._outputs = self._outputs, []
+        return outputs
 
 
 @dataclass(eq=False)
@@ -127,7 +175,7 @@ class Job:
 
     prompt: TokenArray
     params: SamplingParams
-    queue: asyncio.Queue[Step] = field(default_factory=asyncio.Queue)
+    mailbox: Mailbox = field(default_factory=Mailbox)
     # Set from the event loop, read by worker threads between steps.
     cancelled: threading.Event = field(default_factory=threading.Event)
 
@@ -166,19 +214,19 @@ def finish_reason_name(reason: int) -> str:
 
 
 class Outbox:
-    """Hands steps from worker threads to the event loop.
+    """Hands outputs from worker threads to the event loop: one wake-up per batch of sends.
 
-    One wake-up of the loop carries everything produced since the previous one, so when the
-    loop falls behind the model, it catches up in fewer, larger batches.
+    A send while a wake-up is pending joins it, so when the loop falls behind, it catches
+    up in fewer, larger batches.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._items: deque[tuple[Job, Step]] = deque()
+        self._items: deque[tuple[Job, Output]] = deque()
         self._lock = threading.Lock()
         self._scheduled = False
 
-    def send(self, items: list[tuple[Job, Step]]) -> None:
+    def send(self, items: list[tuple[Job, Output]]) -> None:
         """Any thread."""
         self._items.extend(items)
         with self._lock:
@@ -193,19 +241,25 @@ class Outbox:
             self._scheduled = False
         items = self._items
         while items:
-            job, step = items.popleft()
-            job.queue.put_nowait(step)
+            job, output = items.popleft()
+            job.mailbox.put(output)
 
 
 class _Active:
-    """Worker-side state of a job admitted to the Engine."""
+    """Worker-side state of a job admitted to the Engine, with what it produced since the
+    previous hand-over."""
 
-    __slots__ = ("job", "request", "turn_id")
+    __slots__ = ("finish", "gathering", "job", "request", "started", "times", "tokens", "turn_id")
 
     def __init__(self, job: Job, request: Any, turn_id: int) -> None:
         self.job = job
         self.request = request
         self.turn_id = turn_id
+        self.started = False  # has produced its first token
+        self.gathering = False  # is in EngineWorker._gathering
+        self.tokens: list[int] = []
+        self.times: list[float] = []
+        self.finish: Finish | None = None
 
 
 class EngineWorker:
@@ -219,6 +273,7 @@ class EngineWorker:
         max_running: int,
         batch_wait_ms: float,
         seeded_workers: int,
+        stream_interval_ms: float,
         execution_provider: str | None = None,
         intra_op_threads: int | None = None,
     ) -> None:
@@ -226,6 +281,9 @@ class EngineWorker:
         self._intra_op_threads = intra_op_threads
         self._loop = loop
         self._outbox = Outbox(loop)
+        self._interval = stream_interval_ms / 1000.0
+        self._handed_over_at = -math.inf
+        self._gathering: list[_Active] = []  # requests with output not yet handed over
         self._max_running = max_running
         self._batch_wait = batch_wait_ms / 1000.0
         self._seeded_workers = seeded_workers
@@ -340,7 +398,7 @@ class EngineWorker:
         )
         self._buffer = engine.create_event_buffer(4 * self._max_running + 16)
         if not dynamic:
-            self._pool = SeededPool(model, self._outbox, self._seeded_workers, self.tokenizer)
+            self._pool = SeededPool(model, self._outbox, self._seeded_workers, self.tokenizer, self._interval)
         log.info(
             "model loaded",
             extra={
@@ -374,18 +432,22 @@ class EngineWorker:
 
     def _pump(self, engine: Any) -> None:
         commands = self._commands
+        pending = engine.has_pending_requests
         while True:
-            if not engine.has_pending_requests():
+            if not pending():
+                self._hand_over(time.perf_counter())  # normally done: finishes are handed over at once
                 if self._stopping:
                     return
                 self._handle(engine, commands.get())
                 if self.info is not None and not self.info.dynamic_batching:
                     self._gather_batch(engine)
-            self._drain(engine)
-            if self._stopping and not self._active and not engine.has_pending_requests():
-                return
-            if engine.has_pending_requests():
+            if not commands.empty():
+                self._drain(engine)
+                self._hand_over(time.perf_counter())  # a new request's prefill may make the next step long
+            if pending():
                 self._step(engine)
+            elif self._stopping and not self._active:
+                return
 
     def _gather_batch(self, engine: Any) -> None:
         """Static batching: give concurrent arrivals a moment to join the batch about to start."""
@@ -429,7 +491,7 @@ class EngineWorker:
 
     def _admit(self, engine: Any, job: Job) -> None:
         if job.cancelled.is_set() or self._stopping:
-            self._send([(job, Step((), time.perf_counter(), Finish("abort", 0)))])
+            self._send([(job, finished(Finish("abort", 0)))])
             return
         params = job.params
         request = None
@@ -445,17 +507,23 @@ class EngineWorker:
             if request is not None:
                 request.close()
             finish = Finish("error", 0, message=str(error), rejected=True)
-            self._send([(job, Step((), time.perf_counter(), finish))])
+            self._send([(job, finished(finish))])
             return
         self._active[id(request)] = _Active(job, request, int(turn_id))
 
     def _step(self, engine: Any) -> None:
+        """One engine step: gather its tokens and finishes per request, and hand them over
+        when they are urgent or the interval has passed. This is the engine thread's hot
+        path, run once per token, so it stays lean."""
         events = engine.run(self._buffer)
         now = time.perf_counter()
-        produced: dict[int, list[int]] = {}
-        finished: dict[int, Finish] = {}
-        blocked = False
-        for event in events:
+        by_request = self._active
+        gathering = self._gathering
+        urgent = blocked = progressed = False
+        # By index: the event buffer has no iterator, and Python's fallback ends a for loop over
+        # it with an IndexError thrown as a C++ exception, which costs more than the whole loop.
+        for i in range(len(events)):
+            event = events[i]
             flags = int(event.flags)
             if flags & _BLOCKED:
                 blocked = True
@@ -465,41 +533,57 @@ class EngineWorker:
                 if flags & _FAILED:
                     raise RuntimeError(f"engine failure: {event.error_code}")
                 continue
-            key = id(request)
-            active = self._active.get(key)
+            active = by_request.get(id(request))
             if active is None:
                 continue
+            progressed = True
+            if not active.gathering:
+                active.gathering = True
+                gathering.append(active)
             if flags & _TOKEN:
-                produced.setdefault(key, []).append(int(event.token))
+                active.tokens.append(int(event.token))
+                active.times.append(now)
+                if not active.started:
+                    active.started = urgent = True
             if flags & _FINISHED:
-                usage = event.usage
                 reason = finish_reason_name(int(event.finish_reason))
                 message = f"generation failed: {event.error_code}" if reason == "error" else None
-                finished[key] = Finish(reason, int(usage.generated_tokens), message)
-        items: list[tuple[Job, Step]] = []
-        for key in produced.keys() | finished.keys():
-            active = self._active[key]
-            finish = finished.get(key)
-            items.append((active.job, Step(tuple(produced.get(key, ())), now, finish)))
-            if finish is not None:
-                del self._active[key]
-                active.request.close()
-        if items:
-            self._send(items)
-        if blocked and not items:
+                active.finish = Finish(reason, int(event.usage.generated_tokens), message)
+                urgent = True
+        if urgent or (gathering and now - self._handed_over_at >= self._interval):
+            self._hand_over(now)
+        elif blocked and not progressed:
             time.sleep(0.001)  # capacity pressure: let running requests finish first
 
-    def _send(self, items: list[tuple[Job, Step]]) -> None:
+    def _hand_over(self, now: float) -> None:
+        """Send what the requests produced since the previous hand-over to the event loop."""
+        if not self._gathering:
+            return
+        items: list[tuple[Job, Output]] = []
+        for active in self._gathering:
+            finish = active.finish
+            items.append((active.job, Output(tuple(active.tokens), tuple(active.times), finish)))
+            active.tokens.clear()
+            active.times.clear()
+            active.gathering = False
+            if finish is not None:
+                del self._active[id(active.request)]
+                active.request.close()
+        self._gathering.clear()
+        self._handed_over_at = now
+        self._outbox.send(items)
+
+    def _send(self, items: list[tuple[Job, Output]]) -> None:
         self._outbox.send(items)
 
     def _fail_all(self, message: str) -> None:
-        now = time.perf_counter()
-        self._send([(a.job, Step((), now, Finish("error", 0, message=message))) for a in self._active.values()])
+        self._hand_over(time.perf_counter())
+        self._send([(a.job, finished(Finish("error", 0, message=message))) for a in self._active.values()])
         self._active.clear()
 
     def _close_all(self) -> None:
-        now = time.perf_counter()
-        self._send([(a.job, Step((), now, Finish("abort", 0))) for a in self._active.values()])
+        self._hand_over(time.perf_counter())
+        self._send([(a.job, finished(Finish("abort", 0))) for a in self._active.values()])
         for active in self._active.values():
             active.request.close()
         self._active.clear()
@@ -511,7 +595,7 @@ class EngineWorker:
             except queue.Empty:
                 break
             if kind == "submit" and job is not None:
-                self._send([(job, Step((), now, Finish("abort", 0)))])
+                self._send([(job, finished(Finish("abort", 0)))])
 
 
 def apply_sampling(options: Any, params: SamplingParams, *, dynamic: bool) -> None:
@@ -544,9 +628,10 @@ class SeededPool:
     waiting requests queue here. Cancellation is checked before every token.
     """
 
-    def __init__(self, model: Any, outbox: Outbox, workers: int, tokenizer: Any) -> None:
+    def __init__(self, model: Any, outbox: Outbox, workers: int, tokenizer: Any, interval: float) -> None:
         self._model = model
         self._outbox = outbox
+        self._interval = interval
         self._eos = frozenset(int(t) for t in tokenizer.eos_token_ids)
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._threads = [
@@ -564,20 +649,20 @@ class SeededPool:
         for thread in self._threads:
             thread.join(5)
 
-    def _emit(self, job: Job, step: Step) -> None:
-        self._outbox.send([(job, step)])
+    def _emit(self, job: Job, output: Output) -> None:
+        self._outbox.send([(job, output)])
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
             try:
-                self._generate(job, self._emit)
+                self._generate(job)
             except Exception as error:
                 log.exception("seeded generation failed")
-                self._emit(job, Step((), time.perf_counter(), Finish("error", 0, message=str(error))))
+                self._emit(job, finished(Finish("error", 0, message=str(error))))
 
-    def _generate(self, job: Job, emit: Callable[[Job, Step], None]) -> None:
+    def _generate(self, job: Job) -> None:
         if job.cancelled.is_set():
-            emit(job, Step((), time.perf_counter(), Finish("abort", 0)))
+            self._emit(job, finished(Finish("abort", 0)))
             return
         p = job.params
         assert p.seed is not None
@@ -598,24 +683,33 @@ class SeededPool:
             generator = og.Generator(self._model, params)
             generator.append_tokens(job.prompt)
         except (RuntimeError, ValueError) as error:
-            emit(job, Step((), time.perf_counter(), Finish("error", 0, message=str(error), rejected=True)))
+            self._emit(job, finished(Finish("error", 0, message=str(error), rejected=True)))
             return
         generated = 0
-        while True:
+        tokens: list[int] = []
+        times: list[float] = []
+        handed_over_at = -math.inf
+        finish: Finish | None = None
+        while finish is None:
             if job.cancelled.is_set():
-                emit(job, Step((), time.perf_counter(), Finish("abort", generated)))
-                return
-            if generator.is_done():
-                reason = "length" if generated >= p.max_tokens else "stop"
-                emit(job, Step((), time.perf_counter(), Finish(reason, generated)))
-                return
-            generator.generate_next_token()
-            token = int(generator.get_next_tokens()[0])
-            if token in self._eos:
-                emit(job, Step((), time.perf_counter(), Finish("stop", generated)))
-                return
-            generated += 1
-            finish = Finish("length", generated) if generated >= p.max_tokens else None
-            emit(job, Step((token,), time.perf_counter(), finish))
-            if finish is not None:
-                return
+                finish = Finish("abort", generated)
+            elif generator.is_done():
+                finish = Finish("length" if generated >= p.max_tokens else "stop", generated)
+            else:
+                generator.generate_next_token()
+                token = int(generator.get_next_tokens()[0])
+                if token in self._eos:
+                    finish = Finish("stop", generated)
+                    continue
+                generated += 1
+                now = time.perf_counter()
+                tokens.append(token)
+                times.append(now)
+                if generated >= p.max_tokens:
+                    finish = Finish("length", generated)
+                elif generated == 1 or now - handed_over_at >= self._interval:  # paced like the Engine's
+                    self._emit(job, Output(tuple(tokens), tuple(times)))
+                    tokens.clear()
+                    times.clear()
+                    handed_over_at = now
+        self._emit(job, Output(tuple(tokens), tuple(times), finish))

@@ -1,6 +1,6 @@
 """One request's generation on the event loop: admission, decoding, stop strings, metrics.
 
-Tokens arrive from the engine thread as Steps on the job's asyncio queue. Whatever has
+Tokens arrive from the engine thread as Outputs in the job's mailbox. Whatever has
 piled up while the HTTP side was busy is decoded and sent as one piece, so a client that
 reads slower than the model generates gets fewer, larger chunks instead of falling behind.
 """
@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from slm_onnx_server.engine import EngineWorker, Finish, Job, SamplingParams, Step, TokenArray
+from slm_onnx_server.engine import EngineWorker, Job, Output, SamplingParams, TokenArray
 from slm_onnx_server.metrics import ServerMetrics
 from slm_onnx_server.textstream import StopMatcher
 
@@ -80,37 +80,30 @@ class Generation:
         self._stream = service.worker.tokenizer.create_stream()
         self._stops = StopMatcher(stops)
         self._last_token_at: float | None = None
-        self._pending: Step | None = None
+        self._pending: list[Output] | None = None
         self._closed = False
 
     async def first(self) -> None:
         """Wait for the first step, so that a refused request can still get a 4xx status."""
-        step = await self.job.queue.get()
-        finish = step.finish
-        if finish is not None and not step.tokens and finish.reason == "error":
+        outputs = await self.job.mailbox.take()
+        finish = outputs[0].finish
+        if finish is not None and not outputs[0].tokens and finish.reason == "error":
             self.outcome.finish_reason = "error"
             self.close()
             raise (GenerationRejectedError if finish.rejected else GenerationFailedError)(
                 finish.message or "generation failed"
             )
-        self._pending = step
+        self._pending = outputs
 
     async def pieces(self) -> AsyncIterator[str]:
         """Decoded text, in as few pieces as the client's pace allows; ends at a finish."""
         try:
             while self.outcome.finish_reason is None:
                 if self._pending is not None:
-                    steps = [self._pending]
-                    self._pending = None
+                    outputs, self._pending = self._pending, None
                 else:
-                    steps = [await self.job.queue.get()]
-                queue = self.job.queue
-                while not queue.empty():
-                    steps.append(queue.get_nowait())
-                counted = self.outcome.completion_tokens
-                text = "".join(self._consume(step) for step in steps)
-                if self.outcome.completion_tokens > counted:
-                    self._metrics.generation_tokens.inc(self.outcome.completion_tokens - counted)
+                    outputs = await self.job.mailbox.take()
+                text = self._decode(outputs)
                 if self.outcome.finish_reason == "error":
                     raise GenerationFailedError("generation failed")
                 if text:
@@ -118,37 +111,50 @@ class Generation:
         finally:
             self.close()
 
-    def _consume(self, step: Step) -> str:
-        if self.outcome.finish_reason is not None:
-            return ""  # tokens that raced a stop-string match or a cancel are not part of the answer
+    def _decode(self, outputs: list[Output]) -> str:
+        """Text of the outputs' tokens, counted and timed; the loop's per-token hot path."""
+        outcome = self.outcome
+        decode = self._stream.decode
+        feed = self._stops.feed if self._stops.active else None
+        observe_itl = self._metrics.itl.observe
+        last = self._last_token_at
         out: list[str] = []
-        for token in step.tokens:
-            self._count_token(step.at)
-            piece, matched = self._stops.feed(self._stream.decode(token))
-            out.append(piece)
-            if matched:
-                self.outcome.finish_reason = "stop"
-                self._service.worker.cancel(self.job)
-                return "".join(out)
-        if step.finish is not None:
-            self._finish(step.finish)
-            out.append(self._stops.flush())
+        counted = 0
+        for tokens, times, finish in outputs:
+            if outcome.finish_reason is not None:
+                break  # tokens that raced a stop-string match or a cancel are not part of the answer
+            for token, at in zip(tokens, times, strict=True):
+                if last is None:
+                    self._first_token(at)
+                else:
+                    observe_itl(max(0.0, at - last))
+                last = at
+                counted += 1
+                piece = decode(token)
+                if feed is not None:
+                    piece, matched = feed(piece)
+                    if matched:
+                        out.append(piece)
+                        outcome.finish_reason = "stop"
+                        self._service.worker.cancel(self.job)
+                        break
+                out.append(piece)
+            else:
+                if finish is not None:
+                    outcome.finish_reason = finish.reason
+                    out.append(self._stops.flush())
+        self._last_token_at = last
+        if counted:
+            outcome.completion_tokens += counted
+            self._metrics.generation_tokens.inc(counted)
         return "".join(out)
 
-    def _count_token(self, at: float) -> None:
+    def _first_token(self, at: float) -> None:
         metrics = self._metrics
-        if self._last_token_at is None:
-            metrics.waiting.dec()
-            metrics.running.inc()
-            metrics.prompt_tokens.inc(self.outcome.prompt_tokens)
-            metrics.ttft.observe(max(0.0, at - self._arrived))
-        else:
-            metrics.itl.observe(max(0.0, at - self._last_token_at))
-        self._last_token_at = at
-        self.outcome.completion_tokens += 1
-
-    def _finish(self, finish: Finish) -> None:
-        self.outcome.finish_reason = finish.reason
+        metrics.waiting.dec()
+        metrics.running.inc()
+        metrics.prompt_tokens.inc(self.outcome.prompt_tokens)
+        metrics.ttft.observe(max(0.0, at - self._arrived))
 
     def close(self) -> None:
         """Idempotent: cancel the job if it still runs, then settle gauges and counters."""

@@ -17,6 +17,11 @@ class StopMatcher:
         self._text = ""
         self._released = 0
 
+    @property
+    def active(self) -> bool:
+        """False without stop strings: then feed() returns every piece unchanged."""
+        return bool(self._stops)
+
     def feed(self, piece: str) -> tuple[str, bool]:
         """Returns the text now safe to send, and whether a stop string has matched."""
         if not self._stops:
