@@ -142,13 +142,29 @@ def cmd_preview_stack(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stack_list(value: str) -> list[Any]:
+    from components.cli import UsageError
+
+    stacks = _read_json_arg(value, "--stacks-json")
+    if not isinstance(stacks, list) or not all(isinstance(entry, dict) for entry in stacks):
+        raise UsageError("--stacks-json: expected the JSON list of objects `pulumi stack ls --json` prints")
+    return stacks
+
+
+def cmd_list_previews(args: argparse.Namespace) -> int:
+    from components.cli import EXIT_OK
+    from components.delivery.preview import listed_previews
+
+    for stack, _ in listed_previews(_stack_list(args.stacks_json)):
+        print(stack.line())
+    return EXIT_OK
+
+
 def cmd_expired_previews(args: argparse.Namespace) -> int:
     from components.cli import EXIT_OK, UsageError
     from components.delivery.preview import PreviewError, expired_previews, parse_time, parse_ttl
 
-    stacks = _read_json_arg(args.stacks_json, "--stacks-json")
-    if not isinstance(stacks, list):
-        raise UsageError("--stacks-json: expected the JSON list `pulumi stack ls --json` prints")
+    stacks = _stack_list(args.stacks_json)
     tags: dict[str, dict[str, str]] = {}
     if args.tags_dir:
         for path in sorted(Path(args.tags_dir).glob("*.json")):
@@ -163,7 +179,7 @@ def cmd_expired_previews(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(warning, file=sys.stderr)
     for stack in expired:
-        print(stack.name)
+        print(stack.stack.line())
     return EXIT_OK
 
 
@@ -205,7 +221,13 @@ def register(sub: Any) -> None:
     preview.add_argument("--dry-run", action="store_true", help="write nothing; print the stack file too")
     preview.set_defaults(func=cmd_preview_stack)
 
-    expired = sub.add_parser("expired-previews", help="print preview stacks past their time to live")
+    listing = sub.add_parser("list-previews", help="print every preview stack as name<TAB>number")
+    listing.add_argument("--stacks-json", required=True, help="`pulumi stack ls --json` output (file, or -)")
+    listing.set_defaults(func=cmd_list_previews)
+
+    expired = sub.add_parser(
+        "expired-previews", help="print preview stacks past their time to live, as name<TAB>number"
+    )
     expired.add_argument("--stacks-json", required=True, help="`pulumi stack ls --json` output (file, or -)")
     expired.add_argument("--tags-dir", help="folder of <stack>.json files from `pulumi stack tag ls --json`")
     expired.add_argument("--default-ttl", default=DEFAULT_TTL, help="for stacks without an expiry tag")

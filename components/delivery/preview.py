@@ -24,8 +24,6 @@ TTL = re.compile(r"^([1-9][0-9]*)([mhd])$")
 TTL_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 DEFAULT_TTL = "72h"
 DEFAULT_LABEL = "preview"
-TAG_PR = "slm-deploy:pr"
-TAG_TTL = "slm-deploy:ttl"
 TAG_EXPIRES = "slm-deploy:expires-at"
 #: Stack-file keys bound to one stack's secrets provider; a copy must not carry them.
 PER_STACK_KEYS = ("encryptionsalt", "encryptedkey")
@@ -149,14 +147,6 @@ class PreviewStack:
     ttl: str
     expires_at: datetime
 
-    @property
-    def tags(self) -> dict[str, str]:
-        return {
-            TAG_PR: self.stack.removeprefix(STACK_PREFIX),
-            TAG_TTL: self.ttl,
-            TAG_EXPIRES: format_time(self.expires_at),
-        }
-
 
 def build_preview_stack(stacks_dir: Path, number: int, ttl: str, now: datetime) -> PreviewStack:
     """Read ``Pulumi.preview.yaml`` and produce ``Pulumi.pr-<n>.yaml`` (not written here)."""
@@ -181,10 +171,42 @@ def build_preview_stack(stacks_dir: Path, number: int, ttl: str, now: datetime) 
 
 
 @dataclass(frozen=True)
-class ExpiredStack:
+class ListedPreview:
+    """A preview stack of ``pulumi stack ls --json``: its name as listed (``pr-12`` or
+    ``org/project/pr-12``) and its pull request number."""
+
     name: str
+    number: int
+
+    @property
+    def short(self) -> str:
+        return self.name.rsplit("/", 1)[-1]
+
+    def line(self) -> str:
+        """``name<TAB>number``: what the sweep reads, so the workflow never parses names."""
+        return f"{self.name}\t{self.number}"
+
+
+def listed_previews(stacks: Iterable[Mapping[str, Any]]) -> list[tuple[ListedPreview, Mapping[str, Any]]]:
+    """The ``pr-<n>`` stacks of ``pulumi stack ls --json``, short or fully qualified names alike."""
+    found = []
+    for entry in stacks:
+        name = str(entry.get("name", ""))
+        short = name.rsplit("/", 1)[-1]
+        if PREVIEW_STACK.match(short):
+            found.append((ListedPreview(name, int(short.removeprefix(STACK_PREFIX))), entry))
+    return sorted(found, key=lambda item: item[0].name)
+
+
+@dataclass(frozen=True)
+class ExpiredStack:
+    stack: ListedPreview
     expires_at: datetime
     why: str
+
+    @property
+    def name(self) -> str:
+        return self.stack.name
 
 
 def expired_previews(
@@ -201,13 +223,10 @@ def expired_previews(
     """
     expired: list[ExpiredStack] = []
     warnings: list[str] = []
-    for entry in stacks:
-        name = str(entry.get("name", ""))
-        short = name.rsplit("/", 1)[-1]
-        if not PREVIEW_STACK.match(short):
-            continue
+    for stack, entry in listed_previews(stacks):
+        name = stack.name
         tags = dict(entry.get("tags") or {})
-        tags.update((tags_by_stack or {}).get(short, {}))
+        tags.update((tags_by_stack or {}).get(stack.short, {}))
         try:
             if TAG_EXPIRES in tags:
                 expires, why = parse_time(tags[TAG_EXPIRES]), f"tag {TAG_EXPIRES}"
@@ -221,7 +240,7 @@ def expired_previews(
             warnings.append(f"{name}: {exc}; left alone")
             continue
         if expires <= now:
-            expired.append(ExpiredStack(name, expires, why))
+            expired.append(ExpiredStack(stack, expires, why))
     return sorted(expired, key=lambda e: e.name), warnings
 
 

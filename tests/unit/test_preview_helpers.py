@@ -134,12 +134,17 @@ def test_namespace_is_a_validated_dns_label() -> None:
         preview_names(0)
 
 
-def test_expired_previews_from_stack_ls_and_tags(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("stack_ls", "prefix"),
+    [("pulumi_stack_ls.json", "acme/slm-deploy/"), ("pulumi_stack_ls_short.json", "")],
+    ids=["fully-qualified-names", "short-names"],
+)
+def test_expired_previews_print_name_tab_number(capsys: pytest.CaptureFixture[str], stack_ls: str, prefix: str) -> None:
     code, out, err = run(
         capsys,
         "expired-previews",
         "--stacks-json",
-        str(FIXTURES / "pulumi_stack_ls.json"),
+        str(FIXTURES / stack_ls),
         "--tags-dir",
         str(FIXTURES / "stack_tags"),
         "--default-ttl",
@@ -149,9 +154,23 @@ def test_expired_previews_from_stack_ls_and_tags(capsys: pytest.CaptureFixture[s
     )
     assert code == 0
     # pr-12: last update 3 days 4 hours ago > 72h; pr-40: its tag expired at midnight;
-    # pr-41: updated 24h ago, still alive; staging is not a preview; pr-99 cannot be dated.
-    assert out.splitlines() == ["acme/slm-deploy/pr-12", "acme/slm-deploy/pr-40"]
+    # pr-41: updated 24h ago, still alive; staging is not a preview; pr-99 cannot be dated;
+    # pr-0 is no pull request number.
+    assert out.splitlines() == [f"{prefix}pr-12\t12", f"{prefix}pr-40\t40"]
     assert "pr-99" in err and "left alone" in err
+
+
+def test_list_previews_prints_every_preview_stack_with_its_number(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list-previews", "--stacks-json", str(FIXTURES / "pulumi_stack_ls_short.json"))
+    assert code == 0
+    assert out.splitlines() == ["pr-12\t12", "pr-40\t40", "pr-41\t41", "pr-99\t99"]
+
+
+def test_a_stack_list_that_is_not_pulumis_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "stacks.json").write_text(json.dumps(["pr-1"]))
+    code, _, err = run(capsys, "list-previews", "--stacks-json", str(tmp_path / "stacks.json"))
+    assert code == 2 and "--stacks-json: expected the JSON list of objects" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_preview_comment_lists_endpoints_and_never_the_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
