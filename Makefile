@@ -10,10 +10,12 @@ STATE_DIR := $(CURDIR)/.pulumi-state
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .venv-tools/checkov
 
-.PHONY: setup test lint typecheck unit lint-workflows preview up destroy clean check-tools prometheus-tools
+.PHONY: setup venv test lint typecheck unit lint-workflows preview up destroy clean check-tools prometheus-tools
 
-# The virtualenv is rebuilt whenever pyproject.toml changes.
+# The virtualenv is rebuilt whenever pyproject.toml changes. Debian's python3 creates
+# virtualenvs only with python3-venv installed; the script installs it when it is missing.
 $(VENV)/.installed: pyproject.toml
+	@bash tools/ensure-python-venv.sh $(PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -21,6 +23,7 @@ $(VENV)/.installed: pyproject.toml
 
 $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
 	rm -rf $(CHECKOV_VENV)
+	@bash tools/ensure-python-venv.sh $(PYTHON)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
@@ -32,7 +35,11 @@ prometheus-tools:
 
 check-tools: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) prometheus-tools
 
-setup: $(VENV)/.installed check-tools
+# The project's virtualenv only: what rendering and running Pulumi (with the policy pack)
+# need. CI jobs that hold credentials use this, not the validators of `make setup`.
+venv: $(VENV)/.installed
+
+setup: venv check-tools
 
 lint: setup
 	$(BIN)/ruff check .
@@ -44,14 +51,15 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest
 
-# GitHub workflows: actionlint (with shellcheck for run: scripts), zizmor (offline audits),
-# and the GitHub workflow JSON Schema vendored in check-jsonschema (no network needed).
+# GitHub workflows: actionlint (with shellcheck for run: scripts), zizmor (offline audits,
+# auditor persona: the default audits plus the pedantic ones), the GitHub workflow JSON Schema
+# vendored in check-jsonschema (no network needed), and shellcheck on the scripts they call.
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
 lint-workflows: setup
 	$(BIN)/actionlint -shellcheck $(BIN)/shellcheck $(WORKFLOWS)
-	$(BIN)/zizmor --offline --no-progress .github/workflows
+	$(BIN)/zizmor --offline --no-progress --persona=auditor .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
-	$(BIN)/shellcheck .github/scripts/*.sh
+	$(BIN)/shellcheck .github/scripts/*.sh tools/*.sh
 
 test: lint typecheck lint-workflows unit
 
@@ -62,12 +70,12 @@ preview: $(VENV)/.installed
 
 # A real deployment: needs the Pulumi CLI (and Docker for local stacks). State lives
 # in a local file backend inside the repository; no Pulumi account is used.
-up: setup
+up: venv
 	mkdir -p $(STATE_DIR)
 	PULUMI_BACKEND_URL=file://$(STATE_DIR) pulumi stack select --create $(STACK)
 	PULUMI_BACKEND_URL=file://$(STATE_DIR) pulumi up --stack $(STACK)
 
-destroy: setup
+destroy: venv
 	PULUMI_BACKEND_URL=file://$(STATE_DIR) pulumi destroy --stack $(STACK)
 
 clean:

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Decide whether a Pulumi job can run, and say why not in one clear line.
 #   check-credentials.sh <stack>
-# Reads AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID, PULUMI_BACKEND_URL or
-# PULUMI_ACCESS_TOKEN from the environment (empty on pull requests from forks) and writes
-# ready=true|false to $GITHUB_OUTPUT.
+# Reads AZURE_READY and STATE_READY ("true" or "false"), which the workflow computes from
+# `secrets.X != ''`, so this step never holds a secret value; both are false on pull requests
+# from forks. Writes ready=true|false to $GITHUB_OUTPUT.
 set -euo pipefail
 stack=$1
 ready=true
@@ -11,10 +11,10 @@ reason=""
 if [ ! -f "stacks/Pulumi.$stack.yaml" ] && [ "${stack#pr-}" = "$stack" ]; then
   ready=false
   reason="stacks/Pulumi.$stack.yaml does not exist in this repository"
-elif [ -z "${AZURE_CLIENT_ID:-}" ] || [ -z "${AZURE_TENANT_ID:-}" ] || [ -z "${AZURE_SUBSCRIPTION_ID:-}" ]; then
+elif [ "${AZURE_READY:-false}" != true ]; then
   ready=false
-  reason="the Azure credentials (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID) are not available to this run (not configured, or a pull request from a fork)"
-elif [ -z "${PULUMI_BACKEND_URL:-}" ] && [ -z "${PULUMI_ACCESS_TOKEN:-}" ]; then
+  reason="the Azure credentials (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID) are not available to this run (not configured in its environment, or a pull request from a fork)"
+elif [ "${STATE_READY:-false}" != true ]; then
   ready=false
   reason="no Pulumi state backend: set PULUMI_BACKEND_URL (self-managed) or PULUMI_ACCESS_TOKEN (Pulumi Cloud)"
 fi
