@@ -5,13 +5,15 @@ prices every line from :mod:`components.cost.prices`, and keeps four kinds of li
 priced, unknown (no sourced figure: the totals are then marked incomplete), usage-based (a
 unit price, not in the totals) and not priced (own hardware or an existing cluster).
 
-Assumptions until the AKS target lands (keep them in step with it):
+On ``aks`` it prices what the program creates, from the same settings the AKS target reads:
 
-* control plane tier: Standard (uptime SLA) for ``prod``, Free otherwise (``AKS_TIER``);
-* one container registry, Basic, or Premium for a private cluster (private endpoints);
-* one Standard Load Balancer (AKS egress);
-* one model cache disk per replica, on the storage class ``kubernetes.storageClass``
-  (``managed-csi``, Standard SSD, by default);
+* the control plane at ``aks.skuTier`` and the registry at ``aks.registrySku``;
+* egress: a Standard Load Balancer, or a NAT gateway (``aks.network.outboundType``);
+* the model caches as the Kubernetes target creates them on the storage class the AKS target
+  picks (:func:`components.spec.aks_kubernetes.kubernetes_settings_for_aks`): with
+  ``kubernetes.modelCache: shared`` one ReadWriteMany volume per model (an Azure Files share
+  on ``azurefile-csi-premium``), with ``per-replica`` one ReadWriteOnce volume per replica (a
+  managed disk on ``managed-csi-premium``), kept when the StatefulSet scales in;
 * a GPU pool without ``vmSize`` runs the largest VM the stack's GPU models need (their
   ``gpu.vmSize``, else the catalog sizing's recommendation).
 """
@@ -23,24 +25,40 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from components.catalog.sizing import GIB, GPU_CLASSES
 from components.cost.prices import PriceTable, load_price_table
 from components.plan import ServingPlan
-from components.spec import DeploymentSpec, Environment, ModelSpec, Target, resolve_artifact, size_model
-from components.spec.models import AksSettings, GpuRequest, NodePool
+from components.spec import DeploymentSpec, ModelSpec, Target, resolve_artifact, size_model
+from components.spec.aks_kubernetes import kubernetes_settings_for_aks
+from components.spec.models import GpuRequest, KubernetesSettings, NodePool
 
-AKS_TIER: dict[Environment, str] = {Environment.PROD: "standard"}
-DEFAULT_AKS_TIER = "free"
-#: AKS built-in storage classes and the disk type behind each.
-STORAGE_CLASS_DISKS = {
-    "default": "StandardSSD_LRS",
-    "managed-csi": "StandardSSD_LRS",
-    "managed": "StandardSSD_LRS",
-    "managed-csi-premium": "Premium_LRS",
-    "managed-premium": "Premium_LRS",
+
+@dataclass(frozen=True)
+class CacheVolume:
+    """What a PersistentVolumeClaim on a storage class becomes on Azure."""
+
+    kind: Literal["disk", "files"]
+    sku: str
+
+
+#: AKS built-in storage classes and what backs them.
+#: https://learn.microsoft.com/azure/aks/concepts-storage#storage-classes
+STORAGE_CLASSES: dict[str, CacheVolume] = {
+    "default": CacheVolume("disk", "StandardSSD_LRS"),
+    "managed-csi": CacheVolume("disk", "StandardSSD_LRS"),
+    "managed": CacheVolume("disk", "StandardSSD_LRS"),
+    "managed-csi-premium": CacheVolume("disk", "Premium_LRS"),
+    "managed-premium": CacheVolume("disk", "Premium_LRS"),
+    "azurefile-csi": CacheVolume("files", "Standard_LRS"),
+    "azurefile": CacheVolume("files", "Standard_LRS"),
+    "azurefile-csi-premium": CacheVolume("files", "Premium_LRS"),
+    "azurefile-premium": CacheVolume("files", "Premium_LRS"),
 }
-DEFAULT_STORAGE_CLASS = "managed-csi"
+#: Premium file shares are provisioned at 100 GiB at least; the Azure Files CSI driver rounds
+#: smaller claims up (https://learn.microsoft.com/azure/aks/azure-files-csi).
+PREMIUM_SHARE_MIN_GIB = 100
 
 
 class LineStatus(StrEnum):
@@ -126,9 +144,17 @@ class CostEstimate:
 
 
 def _line(
-    table: PriceTable, category: str, item: str, key: str, counts: tuple[int, int], *, note: str | None = None
+    table: PriceTable,
+    category: str,
+    item: str,
+    key: str,
+    counts: tuple[int, int],
+    *,
+    note: str | None = None,
+    quantity: int = 1,
 ) -> CostLine:
-    """A line priced from ``table[key]``: unknown when the table has no figure."""
+    """A line priced from ``table[key]``: unknown when the table has no figure. ``quantity``
+    multiplies the table's unit price (GiB of a share priced per GiB-month)."""
     count_min, count_max = counts
     entry = table.item(key)
     if entry is None:
@@ -143,6 +169,8 @@ def _line(
         )
     notes = "; ".join(n for n in (note, entry.note) if n) or None
     hours = table.hours(entry.unit)
+    unit_price = None if entry.price is None else entry.price * quantity
+    unit = entry.unit if quantity == 1 else f"{entry.unit} x {quantity}"
     if entry.usage or hours is None:  # never in the totals, whether its unit price is known or not
         return CostLine(
             category,
@@ -150,20 +178,20 @@ def _line(
             LineStatus.USAGE,
             count_min,
             count_max,
-            unit_price=entry.price,
-            unit=entry.unit,
+            unit_price=unit_price,
+            unit=unit,
             price_key=key,
             source=entry.source,
             note=notes,
         )
-    if entry.price is None:
+    if unit_price is None:
         return CostLine(
             category,
             item,
             LineStatus.UNKNOWN,
             count_min,
             count_max,
-            unit=entry.unit,
+            unit=unit,
             price_key=key,
             source=entry.source,
             note=notes,
@@ -174,10 +202,10 @@ def _line(
         LineStatus.PRICED,
         count_min,
         count_max,
-        unit_price=entry.price,
-        hourly_unit=entry.price / hours,
-        monthly_unit=entry.price * Decimal(table.hours_per_month) / hours,
-        unit=entry.unit,
+        unit_price=unit_price,
+        hourly_unit=unit_price / hours,
+        monthly_unit=unit_price * Decimal(table.hours_per_month) / hours,
+        unit=unit,
         price_key=key,
         source=entry.source,
         note=notes,
@@ -235,42 +263,60 @@ def _pool_line(table: PriceTable, pool: NodePool, role: str, vm_size: str | None
     return _line(table, "compute", item, f"vm/{vm_size}", (pool.min_count, pool.max_count))
 
 
-def _disk_tier(tiers: dict[str, int], size_gib: int) -> str | None:
-    fitting = [(size, name) for name, size in tiers.items() if size >= size_gib]
-    return min(fitting)[1] if fitting else None
+def cache_volumes(model: ModelSpec, settings: KubernetesSettings) -> tuple[int, int, str]:
+    """How many cache volumes a model has at minimum and at maximum scale, and why: the
+    Kubernetes target's shared cache is one volume per model; a per-replica cache is one per
+    replica, and the StatefulSet keeps those of scaled-in replicas (whenScaled: Retain), so
+    once scaled out the maximum stays."""
+    if settings.model_cache == "shared":
+        return 1, 1, "one volume shared by every replica"
+    _, high = replica_range(model)
+    return high, high, "one volume per replica, kept when replicas scale in"
 
 
-def _cache_lines(
-    table: PriceTable, spec: DeploymentSpec, plans: Sequence[ServingPlan], storage_class: str
-) -> list[CostLine]:
-    disk = STORAGE_CLASS_DISKS.get(storage_class)
-    lines = []
-    for plan in sorted(plans, key=lambda p: p.model):
-        low, high = replica_range(spec.model(plan.model))
-        size_gib = max(1, math.ceil(plan.cache_size_bytes / GIB))
-        item = f"model cache `{plan.model}` ({size_gib} GiB per replica"
-        if disk is None:
-            lines.append(
-                CostLine(
-                    "storage",
-                    f"{item}, storage class {storage_class})",
-                    LineStatus.UNKNOWN,
-                    low,
-                    high,
-                    note="unknown storage class: its disk type and price are not known",
-                )
-            )
-            continue
-        entry = table.item(f"disk/{disk}")
-        tier = _disk_tier(entry.tiers, size_gib) if entry else None
-        lines.append(_line(table, "storage", f"{item}, {disk} {tier or '?'})", f"disk/{disk}", (low, high)))
-    return lines
+def _cache_line(
+    table: PriceTable, plan: ServingPlan, model: ModelSpec, settings: KubernetesSettings, storage_class: str
+) -> CostLine:
+    low, high, how = cache_volumes(model, settings)
+    size_gib = max(1, math.ceil(plan.cache_size_bytes / GIB))
+    item = f"model cache `{plan.model}` ({size_gib} GiB, {settings.model_cache}"
+    volume = STORAGE_CLASSES.get(storage_class)
+    if volume is None:
+        return CostLine(
+            "storage",
+            f"{item}, storage class {storage_class})",
+            LineStatus.UNKNOWN,
+            low,
+            high,
+            note=f"{how}; storage class {storage_class!r}: what backs it and its price are not known",
+        )
+    if volume.kind == "files":
+        provisioned = max(size_gib, PREMIUM_SHARE_MIN_GIB) if volume.sku.startswith("Premium") else size_gib
+        note = how
+        if provisioned != size_gib:
+            note += f"; a premium share is provisioned at {PREMIUM_SHARE_MIN_GIB} GiB at least"
+        item = f"{item}, Azure Files {volume.sku} share of {provisioned} GiB)"
+        return _line(table, "storage", item, f"files/{volume.sku}", (low, high), note=note, quantity=provisioned)
+    tier = table.disk_tier(volume.sku, size_gib)
+    if tier is None:
+        return CostLine(
+            "storage",
+            f"{item}, {volume.sku} disk)",
+            LineStatus.UNKNOWN,
+            low,
+            high,
+            note=f"{how}; {size_gib} GiB is larger than every {volume.sku} tier in the price table",
+        )
+    return _line(
+        table, "storage", f"{item}, {volume.sku} {tier} disk)", f"disk/{volume.sku}/{tier}", (low, high), note=how
+    )
 
 
 def _aks_lines(table: PriceTable, spec: DeploymentSpec, plans: Sequence[ServingPlan]) -> list[CostLine]:
-    aks = spec.aks or AksSettings()
-    tier = AKS_TIER.get(spec.environment, DEFAULT_AKS_TIER)
-    lines = [_line(table, "platform", f"AKS control plane ({tier} tier)", f"aks/{tier}", (1, 1))]
+    assert spec.aks is not None  # the spec gives every aks stack its aks section
+    aks = spec.aks
+    tier = aks.sku_tier
+    lines = [_line(table, "platform", f"AKS control plane ({tier} tier)", f"aks/{tier.lower()}", (1, 1))]
     lines.append(_pool_line(table, aks.system_pool, "system", aks.system_pool.vm_size))
     lines.append(_pool_line(table, aks.user_pool, "user", aks.user_pool.vm_size))
     default_gpu_vm = gpu_vm_for_models(spec)
@@ -287,17 +333,46 @@ def _aks_lines(table: PriceTable, spec: DeploymentSpec, plans: Sequence[ServingP
                 note=f"GPU models need {default_gpu_vm} but aks.gpuPools is empty",
             )
         )
-    lines.append(_line(table, "platform", "Standard Load Balancer", "network/load-balancer-standard", (1, 1)))
-    registry = "Premium" if aks.private_cluster else "Basic"
-    lines.append(_line(table, "registry", f"container registry ({registry})", f"acr/{registry}", (1, 1)))
+    if aks.network.outbound_type == "managedNATGateway":
+        lines.append(_line(table, "platform", "NAT gateway (AKS egress)", "network/nat-gateway", (1, 1)))
+    else:
+        lines.append(
+            _line(table, "platform", "Standard Load Balancer (AKS egress)", "network/load-balancer-standard", (1, 1))
+        )
+    sku = aks.registry_sku
+    lines.append(_line(table, "registry", f"container registry ({sku})", f"acr/{sku}", (1, 1)))
     lines.append(_line(table, "secrets", "Key Vault operations", "keyvault/operations", (1, 1)))
     if spec.observability.enabled and aks.monitoring == "managed":
         lines.append(_line(table, "monitoring", "Managed Prometheus ingestion", "monitor/prometheus-ingestion", (1, 1)))
         lines.append(_line(table, "monitoring", "Log Analytics ingestion", "monitor/log-analytics-ingestion", (1, 1)))
         if spec.observability.grafana:
             lines.append(_line(table, "monitoring", "Managed Grafana (Standard)", "grafana/standard-instance", (1, 1)))
-    storage_class = (spec.kubernetes.storage_class if spec.kubernetes else None) or DEFAULT_STORAGE_CLASS
-    return lines + _cache_lines(table, spec, plans, storage_class)
+    settings = kubernetes_settings_for_aks(spec)
+    storage_class = settings.storage_class or ""
+    for plan in sorted(plans, key=lambda p: p.model):
+        lines.append(_cache_line(table, plan, spec.model(plan.model), settings, storage_class))
+    return lines
+
+
+def _kubernetes_cache_lines(spec: DeploymentSpec, plans: Sequence[ServingPlan]) -> list[CostLine]:
+    """An existing cluster: the volumes are counted, their price depends on its provider."""
+    settings = spec.kubernetes or KubernetesSettings()
+    storage_class = settings.storage_class or "(cluster default)"
+    lines = []
+    for plan in sorted(plans, key=lambda p: p.model):
+        low, high, how = cache_volumes(spec.model(plan.model), settings)
+        size_gib = max(1, math.ceil(plan.cache_size_bytes / GIB))
+        lines.append(
+            CostLine(
+                "storage",
+                f"model cache `{plan.model}` ({size_gib} GiB, {settings.model_cache}, storage class {storage_class})",
+                LineStatus.UNKNOWN,
+                low,
+                high,
+                note=f"{how}; the price depends on the cluster's provider and storage class",
+            )
+        )
+    return lines
 
 
 def estimate_cost(
@@ -317,18 +392,7 @@ def estimate_cost(
         lines = [
             CostLine("compute", "nodes of the existing cluster", LineStatus.NOT_PRICED, 1, 1, note="existing cluster")
         ]
-        storage_class = (spec.kubernetes.storage_class if spec.kubernetes else None) or "(cluster default)"
-        lines += [
-            CostLine(
-                "storage",
-                line.item,
-                LineStatus.UNKNOWN,
-                line.count_min,
-                line.count_max,
-                note="the price depends on the cluster's provider and storage class",
-            )
-            for line in _cache_lines(table, spec, plans, storage_class)
-        ]
+        lines += _kubernetes_cache_lines(spec, plans)
         notes.append("The kubernetes target uses an existing cluster: its nodes are not priced here.")
     else:
         lines = _aks_lines(table, spec, plans)

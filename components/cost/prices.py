@@ -16,9 +16,11 @@ from pydantic.alias_generators import to_camel
 
 PRICES_FILE = Path(__file__).with_name("prices.yaml")
 
-Unit = Literal["hour", "day", "month", "10k operations", "10M samples", "GB"]
+Unit = Literal["hour", "day", "month", "GiB-month", "10k operations", "10M samples", "GB"]
 #: Hours one unit of time-based billing covers (``month`` uses the table's hoursPerMonth).
 UNIT_HOURS: dict[str, Decimal] = {"hour": Decimal(1), "day": Decimal(24)}
+#: Units billed per month (per GiB for ``GiB-month``: the estimate multiplies by the size).
+MONTHLY_UNITS = ("month", "GiB-month")
 
 
 class PriceTableError(Exception):
@@ -36,8 +38,6 @@ class PriceItem(BaseModel):
     note: str | None = None
     usage: bool = False
     """Billed by usage the stack file cannot predict: shown with its unit price, not in totals."""
-    tiers: dict[str, int] = Field(default_factory=dict)
-    """Disk tiers: name -> size in GiB, smallest first."""
 
 
 class PriceTable(BaseModel):
@@ -47,6 +47,9 @@ class PriceTable(BaseModel):
     region: str
     currency: str
     hours_per_month: int = Field(gt=0)
+    disk_tiers: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """Managed disk type -> its tiers (name -> size in GiB); a disk is billed at the smallest
+    tier that holds it, each tier priced as ``disk/<type>/<tier>``."""
     items: dict[str, PriceItem]
 
     def item(self, key: str) -> PriceItem | None:
@@ -54,9 +57,14 @@ class PriceTable(BaseModel):
 
     def hours(self, unit: str) -> Decimal | None:
         """Hours one billing unit covers, or None for usage units."""
-        if unit == "month":
+        if unit in MONTHLY_UNITS:
             return Decimal(self.hours_per_month)
         return UNIT_HOURS.get(unit)
+
+    def disk_tier(self, disk_type: str, size_gib: int) -> str | None:
+        """The smallest tier of ``disk_type`` holding ``size_gib``; None when none does."""
+        fitting = [(size, name) for name, size in self.disk_tiers.get(disk_type, {}).items() if size >= size_gib]
+        return min(fitting)[1] if fitting else None
 
 
 def parse_price_table(document: object, origin: str = "price table") -> PriceTable:

@@ -30,38 +30,10 @@ from components.platforms.aks.pools import SPOT_TOLERATION
 from components.secrets import StackSecrets
 from components.secrets.keyvault_csi import VaultAccess, key_vault_csi_files
 from components.spec import DeploymentSpec
-from components.spec.models import KubernetesSettings
+from components.spec.aks_kubernetes import kubernetes_settings_for_aks
 from components.targets.base import PublishedModel
 from components.targets.kube.scheduling import GPU_TOLERATION
 from components.targets.kubernetes import KubernetesTarget, namespace_for
-
-#: AKS's built-in storage classes: Azure Files offers ReadWriteMany for a shared model cache,
-#: managed premium disks a fast ReadWriteOnce volume per replica.
-#: https://learn.microsoft.com/azure/aks/concepts-storage#storage-classes
-SHARED_CACHE_STORAGE_CLASS = "azurefile-csi-premium"
-PER_REPLICA_CACHE_STORAGE_CLASS = "managed-csi-premium"
-#: Where the managed Prometheus agent (ama-metrics) runs and scrapes from.
-MANAGED_PROMETHEUS_NAMESPACE = "kube-system"
-
-
-def kubernetes_settings_for_aks(spec: DeploymentSpec) -> KubernetesSettings:
-    """The Kubernetes target's settings on the cluster AKS creates: AKS storage classes for the
-    model cache, KEDA from the AKS add-on, and with managed monitoring no in-cluster Prometheus
-    (its scraper runs in kube-system)."""
-    assert spec.aks is not None
-    settings = spec.kubernetes or KubernetesSettings()
-    shared = settings.model_cache == "shared"
-    update: dict[str, object] = {
-        "storage_class": settings.storage_class
-        or (SHARED_CACHE_STORAGE_CLASS if shared else PER_REPLICA_CACHE_STORAGE_CLASS),
-        "install_keda": False,
-        "cluster_identifier": settings.cluster_identifier or f"aks-{spec.aks.location}",
-    }
-    if spec.aks.monitoring == "managed":
-        update["install_monitoring"] = False
-        if settings.monitoring_namespace == KubernetesSettings().monitoring_namespace:
-            update["monitoring_namespace"] = MANAGED_PROMETHEUS_NAMESPACE
-    return settings.model_copy(update=update)
 
 
 class AksTarget(pulumi.ComponentResource):

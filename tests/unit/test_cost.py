@@ -20,7 +20,8 @@ from components.cost import (
     load_price_table,
     parse_price_table,
 )
-from components.cost.estimate import CostEstimate
+from components.cost.estimate import CostEstimate, CostLine
+from components.cost.prices import PriceTable
 from components.engines import build_plans
 from components.spec import DeploymentSpec, parse_config
 
@@ -28,7 +29,12 @@ TABLE = load_price_table()
 T4, A100 = "Standard_NC4as_T4_v3", "Standard_NC24ads_A100_v4"
 
 
-def aks_spec(gpu_pool: dict[str, Any] | None = None, environment: str = "prod", **aks: Any) -> DeploymentSpec:
+def aks_spec(
+    gpu_pool: dict[str, Any] | None = None,
+    environment: str = "prod",
+    kubernetes: dict[str, Any] | None = None,
+    **aks: Any,
+) -> DeploymentSpec:
     models = [
         {"name": "phi", "engine": "vllm", "preset": "phi-4-mini-instruct", "gpu": True,
          "autoscaling": {"minReplicas": 1, "maxReplicas": 3}},
@@ -41,11 +47,29 @@ def aks_spec(gpu_pool: dict[str, Any] | None = None, environment: str = "prod", 
         "slm-deploy:models": json.dumps(models),
         "slm-deploy:aks": json.dumps({"gpuPools": pools, **aks}),
     }
+    if kubernetes is not None:
+        config["slm-deploy:kubernetes"] = json.dumps(kubernetes)
     return parse_config(config)
 
 
-def estimate(spec: DeploymentSpec) -> CostEstimate:
-    return estimate_cost("test", spec, build_plans(spec), TABLE)
+def estimate(spec: DeploymentSpec, table: PriceTable = TABLE) -> CostEstimate:
+    return estimate_cost("test", spec, build_plans(spec), table)
+
+
+def line(result: CostEstimate, start: str) -> CostLine:
+    return next(item for item in result.lines if item.item.startswith(start))
+
+
+def caches(result: CostEstimate) -> dict[str, CostLine]:
+    return {item.item.split("`")[1]: item for item in result.lines if item.category == "storage"}
+
+
+def with_prices(**prices: str) -> PriceTable:
+    """The shipped table with some unknown figures filled in."""
+    items = dict(TABLE.items)
+    for key, value in prices.items():
+        items[key] = items[key].model_copy(update={"price": Decimal(value)})
+    return TABLE.model_copy(update={"items": items})
 
 
 def price(key: str) -> Decimal:
@@ -105,20 +129,77 @@ def test_spot_pools_and_vm_sizes_outside_the_table_are_unknown() -> None:
         assert not result.complete
 
 
-def test_prod_pays_for_the_standard_control_plane_and_dev_does_not() -> None:
-    # Same system pool in both (prod's default has two nodes): only the control plane differs.
+def test_the_control_plane_is_priced_at_the_stacks_sku_tier_not_its_environment() -> None:
+    # Same system pool everywhere: only the control plane differs.
     system = {"name": "system", "vmSize": "Standard_D4s_v5", "minCount": 2}
-    prod = estimate(aks_spec({"name": "gpu", "vmSize": T4}, environment="prod", systemPool=system))
-    dev = estimate(aks_spec({"name": "gpu", "vmSize": T4}, environment="dev", systemPool=system))
-    assert prod.hourly_min - dev.hourly_min == price("aks/standard")
+    gpu = {"name": "gpu", "vmSize": T4}
+    prod = estimate(aks_spec(gpu, environment="prod", systemPool=system))  # prod's default tier: Standard
+    free_prod = estimate(aks_spec(gpu, environment="prod", systemPool=system, skuTier="Free"))
+    standard_dev = estimate(aks_spec(gpu, environment="dev", systemPool=system, skuTier="Standard"))
+    assert prod.hourly_min - free_prod.hourly_min == price("aks/standard")
+    assert standard_dev.hourly_min == prod.hourly_min
+    assert line(free_prod, "AKS control plane").item == "AKS control plane (Free tier)"
+    premium = estimate(aks_spec(gpu, environment="dev", systemPool=system, skuTier="Premium"))
+    assert line(premium, "AKS control plane").status is LineStatus.UNKNOWN  # no sourced figure: never zero
 
 
-def test_cache_disks_follow_replicas_and_storage_class() -> None:
-    result = estimate(aks_spec({"name": "gpu", "vmSize": T4}))
-    caches = {line.item.split("`")[1]: line for line in result.lines if line.category == "storage"}
-    assert (caches["phi"].count_min, caches["phi"].count_max) == (1, 3)
-    assert (caches["small"].count_min, caches["small"].count_max) == (2, 2)
-    assert "StandardSSD_LRS" in caches["phi"].item
+def test_the_registry_is_priced_at_the_stacks_registry_sku() -> None:
+    basic = estimate(aks_spec({"name": "gpu", "vmSize": T4}, registrySku="Basic", privateCluster=True))
+    registry = line(basic, "container registry")
+    assert registry.item == "container registry (Basic)"
+    assert registry.hourly_min == price("acr/Basic") / 24
+    standard = estimate(aks_spec({"name": "gpu", "vmSize": T4}))  # the default SKU
+    assert line(standard, "container registry").item == "container registry (Standard)"
+    assert line(standard, "container registry").status is LineStatus.UNKNOWN
+
+
+def test_egress_is_a_load_balancer_or_a_nat_gateway_by_outbound_type() -> None:
+    default = estimate(aks_spec({"name": "gpu", "vmSize": T4}))
+    nat = estimate(aks_spec({"name": "gpu", "vmSize": T4}, network={"outboundType": "managedNATGateway"}))
+    assert line(default, "Standard Load Balancer").price_key == "network/load-balancer-standard"
+    assert not any(item.item.startswith("Standard Load Balancer") for item in nat.lines)
+    assert line(nat, "NAT gateway").price_key == "network/nat-gateway"
+
+
+def test_a_shared_cache_is_one_premium_file_share_per_model_at_its_provisioned_size() -> None:
+    result = estimate(aks_spec({"name": "gpu", "vmSize": T4}))  # kubernetes.modelCache: shared (default)
+    phi = caches(result)["phi"]
+    assert (phi.count_min, phi.count_max) == (1, 1)  # whatever the replicas: one ReadWriteMany volume
+    assert "Azure Files Premium_LRS share of 100 GiB" in phi.item  # 10 GiB asked, 100 GiB provisioned
+    assert phi.price_key == "files/Premium_LRS" and phi.status is LineStatus.UNKNOWN
+    priced = estimate(aks_spec({"name": "gpu", "vmSize": T4}), with_prices(**{"files/Premium_LRS": "0.16"}))
+    assert caches(priced)["phi"].monthly_max == Decimal("0.16") * 100
+
+
+def test_a_per_replica_cache_is_a_premium_disk_per_replica_priced_by_its_tier() -> None:
+    spec = aks_spec({"name": "gpu", "vmSize": T4}, kubernetes={"modelCache": "per-replica"})
+    result = estimate(spec)
+    phi, small = caches(result)["phi"], caches(result)["small"]
+    # one ReadWriteOnce disk per replica; the StatefulSet keeps those of scaled-in replicas
+    assert (phi.count_min, phi.count_max) == (3, 3)
+    assert (small.count_min, small.count_max) == (2, 2)
+    assert phi.price_key == "disk/Premium_LRS/P3" and "Premium_LRS P3 disk" in phi.item  # 10 GiB fits P3 (16 GiB)
+    assert small.price_key == "disk/Premium_LRS/P1"  # 2 GiB fits P1 (4 GiB)
+    priced = estimate(spec, with_prices(**{"disk/Premium_LRS/P3": "2.50"}))
+    assert caches(priced)["phi"].monthly_max == Decimal("2.50") * 3
+    assert caches(priced)["small"].status is LineStatus.UNKNOWN  # P1 still has no figure: not zero
+    assert not priced.complete
+
+
+def test_the_stacks_own_storage_class_decides_what_backs_the_cache() -> None:
+    ssd = estimate(aks_spec({"name": "gpu", "vmSize": T4}, kubernetes={"storageClass": "managed-csi"}))
+    assert caches(ssd)["phi"].price_key == "disk/StandardSSD_LRS/E3"
+    assert (caches(ssd)["phi"].count_min, caches(ssd)["phi"].count_max) == (1, 1)  # still shared
+    other = estimate(aks_spec({"name": "gpu", "vmSize": T4}, kubernetes={"storageClass": "fast-nfs"}))
+    assert caches(other)["phi"].status is LineStatus.UNKNOWN and "fast-nfs" in caches(other)["phi"].item
+
+
+def test_cost_reads_the_aks_targets_own_kubernetes_settings() -> None:
+    """One function decides the AKS target's storage class and model cache; cost imports it."""
+    from components.spec import aks_kubernetes
+    from components.targets import aks
+
+    assert aks.__dict__["kubernetes_settings_for_aks"] is aks_kubernetes.kubernetes_settings_for_aks
 
 
 def test_managed_monitoring_adds_usage_based_lines_outside_the_totals() -> None:
