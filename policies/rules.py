@@ -9,6 +9,7 @@ starts a server and never returns), and ``slm-deploy check`` runs ``RULES`` over
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -128,6 +129,102 @@ def capabilities_dropped(args: ResourceValidationArgs, report_violation: ReportV
             report_violation(f"container {c.name}: securityContext.capabilities {problem}", None)
 
 
+def read_only_root_filesystem(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Containers run on a read-only root filesystem: what they write goes to the volumes the
+    plan declares (emptyDirs, the model cache), never into the image."""
+    if args.resource_type == p.DOCKER_CONTAINER:
+        if args.props.get("readOnly") is not True and not p.is_unknown(args.props.get("readOnly")):
+            report_violation("container: readOnly must be true (a read-only root filesystem)", None)
+        return
+    for c in p.kube_containers(args.resource_type, args.props):
+        if p.get(c.spec, "securityContext", "readOnlyRootFilesystem") is not True:
+            report_violation(f"container {c.name}: securityContext.readOnlyRootFilesystem must be true", None)
+
+
+#: seccomp profiles that filter system calls (PSS restricted allows these two).
+SECCOMP_FILTERING = {"RuntimeDefault", "Localhost"}
+
+
+def _docker_seccomp_unconfined(security_opts: Any) -> bool:
+    for option in p.items(security_opts):
+        key, _, value = str(option).replace(":", "=", 1).partition("=")
+        if key.strip().lower() == "seccomp" and value.strip().lower() == "unconfined":
+            return True
+    return False
+
+
+def seccomp_runtime_default(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """System calls are filtered by the container runtime's default seccomp profile (PSS
+    restricted): Kubernetes pods ask for RuntimeDefault, Docker containers never turn it off."""
+    if args.resource_type == p.DOCKER_CONTAINER:
+        if _docker_seccomp_unconfined(args.props.get("securityOpts")):
+            report_violation('container: securityOpts must not include "seccomp=unconfined"', None)
+        return
+    for c in p.kube_containers(args.resource_type, args.props):
+        own = p.get(c.spec, "securityContext", "seccompProfile", "type")
+        profile = own if own is not None else p.get(c.pod_spec, "securityContext", "seccompProfile", "type")
+        if p.is_unknown(profile):
+            continue
+        if profile not in SECCOMP_FILTERING:
+            shown = "unset" if profile is None else repr(profile)
+            report_violation(
+                f"container {c.name}: seccompProfile.type is {shown}; set RuntimeDefault on the pod "
+                "(securityContext.seccompProfile)",
+                None,
+            )
+
+
+#: Linux namespaces a pod or container must not share with its node.
+HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+DOCKER_NAMESPACE_MODES = {"networkMode": "network", "pidMode": "pid", "ipcMode": "ipc"}
+
+
+def no_host_namespaces(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Workloads keep their own network, process and IPC namespaces: sharing the host's lets a
+    container see and reach everything on the node."""
+    if args.resource_type == p.DOCKER_CONTAINER:
+        for key, what in DOCKER_NAMESPACE_MODES.items():
+            if str(args.props.get(key) or "").lower() == "host":
+                report_violation(f"container: {key} must not be host (the host's {what} namespace)", None)
+        return
+    template = p.pod_template(args.resource_type, args.props)
+    if template is None:
+        return
+    _, pod_spec = template
+    for key in HOST_NAMESPACES:
+        if pod_spec.get(key) is True:
+            report_violation(f"pod spec: {key} must not be true", None)
+
+
+#: Sockets that hand out control of the container engine (root on the host).
+ENGINE_SOCKETS = ("docker.sock", "containerd.sock", "podman.sock")
+
+
+def _is_engine_socket(path: Any) -> bool:
+    return isinstance(path, str) and path.rstrip("/").endswith(ENGINE_SOCKETS)
+
+
+def no_host_mounts(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """No hostPath volumes on Kubernetes, and no container-engine socket bind-mounted into a
+    local Docker container: either hands the container the node."""
+    if args.resource_type == p.DOCKER_CONTAINER:
+        for volume in p.items(args.props.get("volumes")):
+            if _is_engine_socket(p.get(volume, "hostPath")):
+                report_violation(f"container: volumes bind-mounts {p.get(volume, 'hostPath')}", None)
+        for mount in p.items(args.props.get("mounts")):
+            if _is_engine_socket(p.get(mount, "source")):
+                report_violation(f"container: mounts bind-mounts {p.get(mount, 'source')}", None)
+        return
+    template = p.pod_template(args.resource_type, args.props)
+    if template is None:
+        return
+    _, pod_spec = template
+    for volume in p.items(pod_spec.get("volumes")):
+        if isinstance(volume, Mapping) and volume.get("hostPath") is not None:
+            path = p.get(volume, "hostPath", "path")
+            report_violation(f"pod spec: volume {volume.get('name', '?')} is a hostPath ({path})", None)
+
+
 # --- local Docker ports ----------------------------------------------------------------------
 
 
@@ -177,8 +274,20 @@ SECRET_SHAPES: dict[str, re.Pattern[str]] = {
     "JSON Web Token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     "Azure storage account key": re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}"),
 }
-#: Names whose literal value is a secret: environment variables and ConfigMap keys.
-SECRET_NAME = re.compile(r"(?i)(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)")
+#: Words that make an environment variable or ConfigMap key secret-named (whole words of the
+#: name: HF_TOKEN and grafanaPassword are, MAX_TOKENS and TOKENIZER_PATH are not).
+SECRET_WORDS = {"password", "passwd", "pass", "pwd", "secret", "token", "credential", "credentials", "apikey"}
+SECRET_WORD_PAIRS = {("api", "key"), ("access", "key"), ("private", "key"), ("account", "key")}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a name says its value is a secret, judged by whole words (snake, kebab, camel)."""
+    words = [w for w in _WORD_SPLIT.split(_CAMEL.sub("_", name).lower()) if w]
+    return bool(SECRET_WORDS.intersection(words)) or any(
+        pair in SECRET_WORD_PAIRS for pair in itertools.pairwise(words)
+    )
 
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -210,37 +319,60 @@ def _literal_secret(value: Any) -> bool:
     return not (value.startswith(("/", "$(", "${")) or value.lower() in {"true", "false"})
 
 
-def _named_secrets(args: ResourceValidationArgs) -> Iterator[str]:
-    """Secret-named Kubernetes env vars and ConfigMap keys holding literal values."""
+def _known_items(value: Any) -> Iterator[Any]:
+    """The elements of a list input, skipping those a preview does not know yet."""
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        return
+    for index in range(len(value)):
+        try:
+            yield value[index]
+        except UnknownValueError:
+            continue
+
+
+def _named_secrets(args: ResourceValidationArgs) -> Iterator[tuple[str, str]]:
+    """Secret-named env vars (Kubernetes ``env``, Docker ``envs``) and ConfigMap keys holding
+    literal values, as (the text judged, the message)."""
+    if args.resource_type == p.DOCKER_CONTAINER:
+        for index, entry in enumerate(_known_items(args.props.get("envs"))):
+            if not isinstance(entry, str) or "=" not in entry:
+                continue  # a masked secret
+            name, value = entry.split("=", 1)
+            if is_secret_name(name) and _literal_secret(value):
+                yield entry, f"envs[{index}]: {name} has a literal value; mount it as a secret file instead"
     for c in p.kube_containers(args.resource_type, args.props):
         for env in p.items(c.spec.get("env")):
             name, value = p.get(env, "name"), p.get(env, "value")
-            if isinstance(name, str) and SECRET_NAME.search(name) and _literal_secret(value):
-                yield f"container {c.name}: env {name} has a literal value; use valueFrom.secretKeyRef"
+            if isinstance(name, str) and is_secret_name(name) and _literal_secret(value):
+                yield value, f"container {c.name}: env {name} has a literal value; use valueFrom.secretKeyRef"
     if args.resource_type == p.CONFIG_MAP:
         data = args.props.get("data")
         if not isinstance(data, Mapping):
             return
         for key in data:
-            if SECRET_NAME.search(str(key)) and _literal_secret(data[key]):
-                yield f"data.{key} looks like a secret in a ConfigMap; use a Secret"
+            if is_secret_name(str(key)) and _literal_secret(data[key]):
+                yield data[key], f"data.{key} looks like a secret in a ConfigMap; use a Secret"
 
 
 def no_plain_secrets(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """No credential in a plain input: well-known token shapes anywhere, and literal values of
-    secret-named Kubernetes env vars or ConfigMap keys.
+    secret-named env vars (Kubernetes and Docker) or ConfigMap keys.
 
     CrossGuard's Python SDK hands validate functions secret inputs already unwrapped, so this
     judges values by shape and place, not by Pulumi's secret flag; the offline render masks
-    Pulumi secrets as ``[secret]``, so there every remaining match is a plain value.
+    Pulumi secrets as ``[secret]``, so there every remaining match is a plain value. A value
+    is reported once, by shape when it has one.
     """
+    shaped: set[str] = set()
     for path, text in _walk(args.props, ""):
         for what, shape in SECRET_SHAPES.items():
             if shape.search(text):
                 report_violation(f"{path}: looks like a {what} in a plain input; pass it as a Pulumi secret", None)
+                shaped.add(text)
                 break
-    for message in _named_secrets(args):
-        report_violation(message, None)
+    for text, message in _named_secrets(args):
+        if text not in shaped:
+            report_violation(message, None)
 
 
 # --- model servers ---------------------------------------------------------------------------
@@ -379,6 +511,10 @@ RULES: list[Rule] = [
     Rule("containers-non-root", "Containers run as a non-root user.", containers_non_root),
     Rule("no-privilege-escalation", "No privileged containers, no privilege escalation.", no_privilege_escalation),
     Rule("capabilities-dropped", "Containers drop ALL capabilities.", capabilities_dropped),
+    Rule("read-only-root-filesystem", "Containers run on a read-only root filesystem.", read_only_root_filesystem),
+    Rule("seccomp-runtime-default", "System calls filtered by the RuntimeDefault profile.", seccomp_runtime_default),
+    Rule("no-host-namespaces", "No host network, PID or IPC namespace.", no_host_namespaces),
+    Rule("no-host-mounts", "No hostPath volumes, no container-engine socket mounts.", no_host_mounts),
     Rule(
         "docker-ports-loopback", "Local Docker ports bind 127.0.0.1 unless the stack opts out.", docker_ports_loopback
     ),

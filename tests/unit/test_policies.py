@@ -42,6 +42,7 @@ def docker_container(**changes: Any) -> dict[str, Any]:
         "user": "10001:10001",
         "capabilities": {"drops": ["ALL"]},
         "securityOpts": ["no-new-privileges:true"],
+        "readOnly": True,
         "ports": [{"internal": 11434.0, "external": 11434.0, "ip": "127.0.0.1"}],
         "healthcheck": {"tests": ["CMD", "ollama", "list"]},
         "memory": 2048.0,
@@ -74,8 +75,13 @@ def deployment(**container_changes: Any) -> dict[str, Any]:
             "template": {
                 "metadata": {"labels": {"app.kubernetes.io/component": "model-server"}},
                 "spec": {
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001.0},
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001.0,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
                     "containers": [container],
+                    "volumes": [{"name": "cache", "persistentVolumeClaim": {"claimName": "qwen-models"}}],
                 },
             }
         },
@@ -200,6 +206,108 @@ def test_dropping_all_passes_and_net_bind_service_may_come_back() -> None:
     assert violations(rules.capabilities_dropped, DEPLOYMENT, deployment()) == []
 
 
+# --- read-only-root-filesystem -----------------------------------------------------------------
+
+
+def test_writable_root_filesystems_are_violations() -> None:
+    assert violations(rules.read_only_root_filesystem, CONTAINER, docker_container(readOnly=False)) == [
+        "container: readOnly must be true (a read-only root filesystem)"
+    ]
+    props = deployment(securityContext={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}})
+    props["spec"]["template"]["spec"]["initContainers"] = [
+        {"name": "pull", "securityContext": {"readOnlyRootFilesystem": False}}
+    ]
+    assert violations(rules.read_only_root_filesystem, DEPLOYMENT, props) == [
+        "container pull: securityContext.readOnlyRootFilesystem must be true",
+        "container vllm: securityContext.readOnlyRootFilesystem must be true",
+    ]
+
+
+def test_read_only_root_filesystems_pass() -> None:
+    assert violations(rules.read_only_root_filesystem, CONTAINER, docker_container()) == []
+    assert violations(rules.read_only_root_filesystem, DEPLOYMENT, deployment()) == []
+
+
+# --- seccomp-runtime-default -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["seccomp=unconfined", "seccomp:unconfined", "SECCOMP=Unconfined"])
+def test_docker_seccomp_unconfined_is_a_violation(option: str) -> None:
+    props = docker_container(securityOpts=["no-new-privileges:true", option])
+    assert violations(rules.seccomp_runtime_default, CONTAINER, props) == [
+        'container: securityOpts must not include "seccomp=unconfined"'
+    ]
+
+
+def test_kubernetes_pods_without_runtime_default_are_violations() -> None:
+    unset = deployment()
+    del unset["spec"]["template"]["spec"]["securityContext"]["seccompProfile"]
+    assert violations(rules.seccomp_runtime_default, DEPLOYMENT, unset) == [
+        "container vllm: seccompProfile.type is unset; set RuntimeDefault on the pod (securityContext.seccompProfile)"
+    ]
+    # the container's own profile wins over the pod's
+    unconfined = deployment(securityContext={"seccompProfile": {"type": "Unconfined"}})
+    assert violations(rules.seccomp_runtime_default, DEPLOYMENT, unconfined) == [
+        "container vllm: seccompProfile.type is 'Unconfined'; set RuntimeDefault on the pod "
+        "(securityContext.seccompProfile)"
+    ]
+
+
+def test_runtime_default_and_docker_defaults_pass() -> None:
+    assert violations(rules.seccomp_runtime_default, DEPLOYMENT, deployment()) == []
+    localhost = deployment(securityContext={"seccompProfile": {"type": "Localhost", "localhostProfile": "p.json"}})
+    assert violations(rules.seccomp_runtime_default, DEPLOYMENT, localhost) == []
+    assert violations(rules.seccomp_runtime_default, CONTAINER, docker_container()) == []  # Docker's default
+
+
+# --- no-host-namespaces ------------------------------------------------------------------------
+
+
+def test_host_namespaces_are_violations() -> None:
+    props = deployment()
+    props["spec"]["template"]["spec"].update(hostNetwork=True, hostPID=True, hostIPC=True)
+    assert violations(rules.no_host_namespaces, DEPLOYMENT, props) == [
+        "pod spec: hostNetwork must not be true",
+        "pod spec: hostPID must not be true",
+        "pod spec: hostIPC must not be true",
+    ]
+    assert violations(rules.no_host_namespaces, CONTAINER, docker_container(networkMode="host")) == [
+        "container: networkMode must not be host (the host's network namespace)"
+    ]
+    assert violations(rules.no_host_namespaces, CONTAINER, docker_container(pidMode="host")) == [
+        "container: pidMode must not be host (the host's pid namespace)"
+    ]
+
+
+def test_own_namespaces_pass() -> None:
+    assert violations(rules.no_host_namespaces, DEPLOYMENT, deployment()) == []
+    assert violations(rules.no_host_namespaces, CONTAINER, docker_container(networkMode="slm-local")) == []
+
+
+# --- no-host-mounts ----------------------------------------------------------------------------
+
+
+def test_host_path_volumes_and_engine_sockets_are_violations() -> None:
+    props = deployment()
+    props["spec"]["template"]["spec"]["volumes"].append({"name": "node", "hostPath": {"path": "/var/lib"}})
+    assert violations(rules.no_host_mounts, DEPLOYMENT, props) == ["pod spec: volume node is a hostPath (/var/lib)"]
+    socket = docker_container(volumes=[{"hostPath": "/var/run/docker.sock", "containerPath": "/var/run/docker.sock"}])
+    assert violations(rules.no_host_mounts, CONTAINER, socket) == [
+        "container: volumes bind-mounts /var/run/docker.sock"
+    ]
+    mount = docker_container(mounts=[{"type": "bind", "source": "/run/docker.sock", "target": "/d.sock"}])
+    assert violations(rules.no_host_mounts, CONTAINER, mount) == ["container: mounts bind-mounts /run/docker.sock"]
+
+
+def test_claims_named_volumes_and_other_binds_pass() -> None:
+    assert violations(rules.no_host_mounts, DEPLOYMENT, deployment()) == []
+    volumes = [
+        {"volumeName": "slm-models", "containerPath": "/models"},
+        {"hostPath": "/srv/cfg", "containerPath": "/c"},
+    ]
+    assert violations(rules.no_host_mounts, CONTAINER, docker_container(volumes=volumes)) == []
+
+
 # --- docker-ports-loopback ---------------------------------------------------------------------
 
 
@@ -246,6 +354,24 @@ def test_secret_named_kubernetes_env_with_a_literal_is_a_violation() -> None:
     assert violations(rules.no_plain_secrets, DEPLOYMENT, props) == [
         "container vllm: env VLLM_API_KEY has a literal value; use valueFrom.secretKeyRef"
     ]
+
+
+def test_secret_named_docker_env_with_a_literal_is_a_violation() -> None:
+    props = docker_container(envs=["HOME=/home/ollama", "OLLAMA_API_KEY=not-a-known-shape", "dbPassword=x1"])
+    assert violations(rules.no_plain_secrets, CONTAINER, props) == [
+        "envs[1]: OLLAMA_API_KEY has a literal value; mount it as a secret file instead",
+        "envs[2]: dbPassword has a literal value; mount it as a secret file instead",
+    ]
+
+
+@pytest.mark.parametrize(
+    "env",
+    ["MAX_TOKENS=4096", "MAX_NUM_BATCHED_TOKENS=8192", "TOKENIZER=qwen", "OLLAMA_KEEP_ALIVE=5m", "BYPASS_PROXY=1"],
+)
+def test_names_that_merely_contain_a_secret_word_pass(env: str) -> None:
+    assert violations(rules.no_plain_secrets, CONTAINER, docker_container(envs=[env])) == []
+    name, value = env.split("=")
+    assert violations(rules.no_plain_secrets, DEPLOYMENT, deployment(env=[{"name": name, "value": value}])) == []
 
 
 def test_secret_named_configmap_key_is_a_violation() -> None:
@@ -353,7 +479,7 @@ def test_gpu_detected_by_taint() -> None:
 def test_every_rule_becomes_a_uniquely_named_mandatory_policy() -> None:
     policies = rules.policies()
     assert [p.name for p in policies] == [r.name for r in rules.RULES]
-    assert len({p.name for p in policies}) == len(policies) == 12
+    assert len({p.name for p in policies}) == len(policies) == 16
     assert all(isinstance(p, ResourceValidationPolicy) for p in policies)
 
 
