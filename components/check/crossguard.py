@@ -15,6 +15,10 @@ from components.check.report import Finding, Result
 VALIDATOR = "crossguard policies"
 
 
+#: What every resource of plan.json carries (components/render/recorder.py writes them).
+REQUIRED_KEYS = ("type", "urn", "name")
+
+
 def _args(resource: dict[str, Any]) -> Any:
     from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
@@ -32,6 +36,20 @@ def _args(resource: dict[str, Any]) -> Any:
     )
 
 
+def _malformed(resource: Any) -> str | None:
+    """Why a plan.json entry cannot be judged, or None when it can."""
+    if not isinstance(resource, dict):
+        return f"is not an object ({type(resource).__name__})"
+    # type and name are never empty; a read resource (a StackReference) has an empty urn
+    missing = [key for key in REQUIRED_KEYS if not isinstance(resource.get(key), str)]
+    missing += [key for key in ("type", "name") if key not in missing and not resource[key]]
+    if missing:
+        return f"has no {', '.join(missing)}: not a resource the render writes"
+    if not isinstance(resource.get("inputs") or {}, dict):
+        return "has inputs that are not an object"
+    return None
+
+
 def validate(inputs: Inputs) -> Result:
     try:
         from policies.rules import RULES
@@ -40,10 +58,16 @@ def validate(inputs: Inputs) -> Result:
     shown = inputs.show(inputs.plan)
     try:
         resources = json.loads(inputs.plan.read_text(encoding="utf-8"))["resources"]
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         return Result(VALIDATOR, shown, error=f"cannot read plan.json: {exc}")
+    if not isinstance(resources, list):
+        return Result(VALIDATOR, shown, error="cannot read plan.json: resources is not a list")
     result = Result(VALIDATOR, f"{len(RULES)} policies x {len(resources)} resources in {shown}", count=len(resources))
-    for resource in resources:
+    for index, resource in enumerate(resources):
+        problem = _malformed(resource)
+        if problem is not None:
+            result.findings.append(Finding(shown, f"resources[{index}]", "plan.json", problem))
+            continue
         args = _args(resource)
         obj = f"{resource['type']} {resource['name']}"
         for rule in RULES:

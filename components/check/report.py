@@ -56,10 +56,6 @@ class Result:
         return "passed" + (f" ({', '.join(notes)})" if notes else "")
 
 
-def missing_tool(validator: str, checked: str, error: str) -> Result:
-    return Result(validator=validator, checked=checked, error=error)
-
-
 def _table(rows: Sequence[tuple[str, str, str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = []
