@@ -79,8 +79,10 @@ case "$1 $2" in
 esac
 """,
     )
-    stub(bin_dir, "slm-deploy", f'cd "{project}" && PYTHONPATH="{REPO}" exec "{sys.executable}" -m components.cli "$@"\n')
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "SLM_DEPLOY": str(bin_dir / "slm-deploy")}
+    cli = f'cd "{project}" && PYTHONPATH="{REPO}" exec "{sys.executable}" -m components.cli "$@"\n'
+    stub(bin_dir, "slm-deploy", cli)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env["SLM_DEPLOY"] = str(bin_dir / "slm-deploy")
     return project, state, env
 
 
@@ -210,7 +212,11 @@ def debian(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 esac
 """,
         )
-    stub(bin_dir, "apt-get", f'echo "apt-get $*" >> "{tmp_path}/apt.log"\ncase "$1" in install) touch "{tmp_path}/installed" ;; esac\n')
+    stub(
+        bin_dir,
+        "apt-get",
+        f'echo "apt-get $*" >> "{tmp_path}/apt.log"\ncase "$1" in install) touch "{tmp_path}/installed" ;; esac\n',
+    )
     stub(bin_dir, "sudo", 'exec "$@"\n')
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin"}
     return tmp_path, env
