@@ -77,7 +77,6 @@ _SUFFIXES = {
     "Gi": 1024**3,
     "Ti": 1024**4,
     "k": 1000,
-    "K": 1000,
     "M": 1000**2,
     "G": 1000**3,
     "T": 1000**4,
@@ -85,7 +84,7 @@ _SUFFIXES = {
 
 
 def parse_quantity(quantity: str) -> int:
-    """A Kubernetes memory quantity (``8Gi``, ``500M``) in bytes."""
+    """A memory quantity (``8Gi``, ``500M``; the spec's MemoryQuantity) in bytes."""
     for suffix, factor in sorted(_SUFFIXES.items(), key=lambda item: -len(item[0])):
         if quantity.endswith(suffix):
             return int(float(quantity[: -len(suffix)]) * factor)

@@ -367,3 +367,95 @@ def test_registry_password_is_a_named_secret_with_a_username() -> None:
 def test_registry_server_must_be_a_host_and_path() -> None:
     found = problems(config(target="kubernetes", kubernetes={"imageRegistry": {"server": "https://registry"}}))
     assert len(found) == 1 and found[0].startswith("slm-deploy:kubernetes.imageRegistry.server: ")
+
+
+# --- quantities, addresses, key spelling ----------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["memoryLimit", "cacheSize"])
+def test_memory_in_thousandths_is_refused(key: str) -> None:
+    assert problems(config([model(**{key: "500m"})])) == [
+        f"slm-deploy:models[0].{key}: '500m' is not a memory size: 'm' means thousandths of a byte; write Mi "
+        "(mebibytes) or M (megabytes)"
+    ]
+
+
+@pytest.mark.parametrize("value", ["8K", "1G1", "Gi", "-1Gi"])
+def test_memory_without_a_known_suffix_is_refused(value: str) -> None:
+    found = problems(config([model(memoryLimit=value)]))
+    assert found == [
+        f"slm-deploy:models[0].memoryLimit: {value!r} is not a memory size: a number with an optional suffix Ki, "
+        "Mi, Gi, Ti (binary) or k, M, G, T (decimal)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("3Gi", 3 * 1024**3), ("1.5Gi", int(1.5 * 1024**3)), ("500M", 500 * 1000**2), ("750k", 750_000)],
+)
+def test_binary_and_decimal_memory_sizes_are_accepted(value: str, expected: int) -> None:
+    from components.engines.common import cache_size_bytes
+    from components.spec import resolve_artifact
+
+    spec = accepted(config([model(cacheSize=value, memoryLimit=value)]))
+    assert spec.models[0].cache_size == value
+    assert cache_size_bytes(spec.models[0], resolve_artifact(spec.models[0])) == expected
+
+
+def test_cpu_quota_takes_cores_and_memory_quota_takes_bytes() -> None:
+    assert problems(config(target="kubernetes", kubernetes={"quotaCpu": "4Gi", "quotaMemory": "8000m"})) == [
+        "slm-deploy:kubernetes.quotaCpu: '4Gi' is not a CPU quantity: cores (4, 0.5) or millicores (500m)",
+        "slm-deploy:kubernetes.quotaMemory: '8000m' is not a memory size: 'm' means thousandths of a byte; write "
+        "Mi (mebibytes) or M (megabytes)",
+    ]
+    spec = accepted(config(target="kubernetes", kubernetes={"quotaCpu": "500m", "quotaMemory": "8Gi"}))
+    assert spec.kubernetes is not None and spec.kubernetes.quota_cpu == "500m"
+
+
+@pytest.mark.parametrize("address", ["localhost", "127.0.0.256", "0.0.0.0:80", ""])
+def test_bind_address_must_be_an_ip_address(address: str) -> None:
+    assert problems(config(docker={"bindAddress": address})) == [
+        f"slm-deploy:docker.bindAddress: {address!r} is not an IP address (127.0.0.1 keeps ports on this machine, "
+        "0.0.0.0 publishes them)"
+    ]
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "0.0.0.0", "192.168.1.20", "::1"])
+def test_ip_bind_addresses_are_accepted_as_text(address: str) -> None:
+    spec = accepted(config(docker={"bindAddress": address}))
+    assert spec.docker is not None and spec.docker.bind_address == address
+
+
+@pytest.mark.parametrize(("snake", "camel"), [("max_context_tokens", "maxContextTokens"), ("cache_size", "cacheSize")])
+def test_snake_case_keys_are_refused_with_their_camel_case_spelling(snake: str, camel: str) -> None:
+    # Before, max_context_tokens was accepted while defaults injected maxContextTokens beside it.
+    found = problems(config([model(**{snake: 2048 if "context" in snake else "3Gi"})]))
+    assert found == [
+        f"slm-deploy:models[0].{snake}: is not a known key (stack files spell keys in camelCase: did you mean "
+        f"{camel!r}?)"
+    ]
+
+
+def test_snake_case_keys_are_refused_in_every_section() -> None:
+    found = problems(
+        config(
+            observability={"scrape_interval": "30s"},
+            docker={"base_port": 19000},
+            alerting={"thresholds": {"error_ratio": {"value": 0.2}}},
+        )
+    )
+    assert sorted(found) == [
+        "slm-deploy:alerting.thresholds.error_ratio: is not a known key (stack files spell keys in camelCase: did "
+        "you mean 'errorRatio'?)",
+        "slm-deploy:docker.base_port: is not a known key (stack files spell keys in camelCase: did you mean "
+        "'basePort'?)",
+        "slm-deploy:observability.scrape_interval: is not a known key (stack files spell keys in camelCase: did "
+        "you mean 'scrapeInterval'?)",
+    ]
+
+
+def test_python_code_still_builds_models_by_field_name() -> None:
+    from components.spec.models import ModelSpec
+
+    built = ModelSpec(name="chat", engine="ollama", preset="qwen3-0.6b", max_context_tokens=2048, memory_limit="3Gi")
+    assert built.max_context_tokens == 2048 and built.memory_limit == "3Gi"
