@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 
-from components.catalog.sizing import GIB
+from components.catalog import Sizing
+from components.catalog.sizing import GIB, gpu_without_bf16
 from components.engines.common import (
     HUGGING_FACE_HOSTS,
     TMP,
@@ -41,7 +42,7 @@ from components.plan import (
     startup_budget_seconds,
 )
 from components.spec import DeploymentSpec, ModelArtifact, ModelSpec, resolve_artifact, size_model
-from components.spec.models import VllmOptions
+from components.spec.models import GpuRequest, VllmOptions
 
 GPU_IMAGE = Image("vllm/vllm-openai", "v0.11.0")
 CPU_IMAGE = Image("public.ecr.aws/q9t5s3a7/vllm-cpu-release-repo", "v0.10.2")
@@ -75,7 +76,7 @@ def serve_args(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, 
         "--max-num-seqs",
         str(model.concurrency),
         "--dtype",
-        _dtype(options, sizing.gpu_class.supports_bf16 if sizing.gpu_class else True),
+        _dtype(model, artifact, options, sizing),
     ]
     if not options.cpu_image:
         utilization = options.gpu_memory_utilization or sizing.gpu_memory_utilization or 0.9
@@ -94,11 +95,18 @@ def serve_args(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, 
     return args + list(options.extra_args)
 
 
-def _dtype(options: VllmOptions, gpu_has_bf16: bool) -> str:
-    """bfloat16 checkpoints run as float16 on GPUs without bfloat16 (T4)."""
-    if options.dtype == "auto" and not options.cpu_image and not gpu_has_bf16:
-        return "float16"
-    return options.dtype
+def _dtype(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, sizing: Sizing) -> str:
+    """bfloat16 checkpoints run as float16 on GPUs without bfloat16 (T4): the stack's ``gpu.vmSize``
+    when it names one, else the sizing's class. Never for a model vLLM refuses float16 for: the
+    spec rules keep those off such GPUs, and ``auto`` picks bfloat16 from the checkpoint."""
+    if options.dtype != "auto" or options.cpu_image or artifact.requires_bf16:
+        return options.dtype
+    vm_size = model.gpu.vm_size if isinstance(model.gpu, GpuRequest) else None
+    if vm_size is not None:
+        has_bf16 = gpu_without_bf16(vm_size) is None
+    else:
+        has_bf16 = sizing.gpu_class is None or sizing.gpu_class.supports_bf16
+    return "auto" if has_bf16 else "float16"
 
 
 def _env(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions) -> dict[str, str]:

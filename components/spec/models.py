@@ -215,6 +215,8 @@ ResourceGroupName = Annotated[
     _checked(_resource_group_problem),
     _described(r"^[-\w.()]{0,89}[-\w()]$", "1 to 90 letters, digits, '-', '_', '.', '(', ')'."),
 ]
+
+
 def _ip_address_problem(value: str) -> str | None:
     try:
         ip_address(value)

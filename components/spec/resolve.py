@@ -63,6 +63,8 @@ class ModelArtifact:
     gated: bool
     license: str | None
     display_name: str
+    requires_bf16: bool = False
+    """The engine refuses float16 for this model (Gemma 3 on vLLM): it needs a GPU with bfloat16."""
 
     @property
     def downloads_from_huggingface(self) -> bool:
@@ -106,6 +108,7 @@ def _preset_artifact(
         gated=preset.gated,
         license=preset.license,
         display_name=preset.display_name,
+        requires_bf16=preset.requires_bf16 and model.engine is Engine.VLLM,
     )
 
 
@@ -221,5 +224,6 @@ def size_model(model: ModelSpec, artifact: ModelArtifact | None = None) -> Sizin
             architecture=artifact.architecture,
             gpu=model.gpu_count > 0,
             quantization=artifact.quantization,
+            requires_bf16=artifact.requires_bf16,
         )
     )

@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.catalog import Engine, load_catalog
+from components.catalog.sizing import gpu_without_bf16
 from components.spec.aks_rules import aks_problems
 from components.spec.errors import Problem, RuleViolationError
-from components.spec.models import Target
+from components.spec.models import GpuRequest, Target
 from components.spec.resolve import ArtifactError, resolve_artifact, size_model
 
 if TYPE_CHECKING:
     from components.spec.models import DeploymentSpec, ModelSpec
+    from components.spec.resolve import ModelArtifact
 
 #: Engine-specific sections of a model and the engine each belongs to.
 ENGINE_SECTIONS: dict[str, Engine] = {
@@ -38,6 +40,7 @@ def check_rules(spec: DeploymentSpec) -> None:
     problems += _kubernetes_rules(spec)
     problems += _secret_references(spec)
     problems += aks_problems(spec)
+    problems += _bf16_pools(spec)
     if problems:
         raise RuleViolationError(problems)
 
@@ -82,6 +85,7 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
             )
         )
     problems += _gpu_rules(model)
+    problems += _bf16_rules(model, artifact)
     problems += _modelfile_rules(model)
     if model.gpu_count > 0 and not size_model(model, artifact).fits:
         needed = size_model(model, artifact).total_bytes / 1024**3
@@ -138,6 +142,57 @@ def _gpu_rules(model: ModelSpec) -> list[Problem]:
     if model.gpu_count > 0 and cpu_image:
         return [Problem(("vllm", "cpuImage"), "the CPU image cannot use the GPU the model asks for")]
     return []
+
+
+#: Said wherever a model cannot run as float16 (vLLM's _FLOAT16_NOT_SUPPORTED_MODELS).
+NO_FLOAT16 = "vLLM refuses float16 for this model (numerical instability)"
+BF16_GPU_HINT = "choose an Ampere or newer GPU (A10: Standard_NV36ads_A10_v5, A100, H100)"
+
+
+def _bf16_rules(model: ModelSpec, artifact: ModelArtifact) -> list[Problem]:
+    """A model that needs bfloat16 never gets float16: not as dtype, not on a GPU without bf16."""
+    if not artifact.requires_bf16:
+        return []
+    problems = []
+    if model.vllm is not None and model.vllm.dtype == "float16":
+        problems.append(Problem(("vllm", "dtype"), f"float16: {NO_FLOAT16}; use auto, bfloat16 or float32"))
+    vm_size = model.gpu.vm_size if isinstance(model.gpu, GpuRequest) else None
+    gpu = gpu_without_bf16(vm_size) if vm_size is not None else None
+    if gpu is not None:
+        problems.append(
+            Problem(("gpu", "vmSize"), f"{vm_size} has a {gpu} GPU without bfloat16 and {NO_FLOAT16}; {BF16_GPU_HINT}")
+        )
+    return problems
+
+
+def _bf16_pools(spec: DeploymentSpec) -> list[Problem]:
+    """GPU models go to any GPU pool, so a pool without bfloat16 cannot host a model that needs it."""
+    if spec.aks is None:
+        return []
+    needs_bf16 = [
+        f"models[{index}] ({model.name})"
+        for index, model in enumerate(spec.models)
+        if model.gpu_count > 0 and _requires_bf16(model)
+    ]
+    problems = []
+    for index, pool in enumerate(spec.aks.gpu_pools):
+        gpu = gpu_without_bf16(pool.vm_size) if pool.vm_size is not None else None
+        if gpu is not None and needs_bf16:
+            problems.append(
+                Problem(
+                    ("aks", "gpuPools", index, "vmSize"),
+                    f"{pool.vm_size} has a {gpu} GPU without bfloat16, and {', '.join(needs_bf16)} may be scheduled "
+                    f"on it: {NO_FLOAT16}; {BF16_GPU_HINT}",
+                )
+            )
+    return problems
+
+
+def _requires_bf16(model: ModelSpec) -> bool:
+    try:
+        return resolve_artifact(model).requires_bf16
+    except ArtifactError:
+        return False  # reported by the model rules
 
 
 def _scaling_rules(model: ModelSpec) -> list[Problem]:

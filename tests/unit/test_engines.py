@@ -69,6 +69,30 @@ def test_vllm_uses_float16_on_a_gpu_without_bfloat16() -> None:
     assert flag(plan.server.args, "--dtype") == "float16"
 
 
+def test_vllm_follows_an_explicit_gpu_vm_size_for_the_dtype() -> None:
+    on_t4 = plan_of({**VLLM_PHI, "gpu": {"vmSize": "Standard_NC4as_T4_v3"}})
+    on_a100 = plan_of({**VLLM_PHI, "maxContextTokens": 2048, "gpu": {"vmSize": "Standard_NC24ads_A100_v4"}})
+    assert flag(on_t4.server.args, "--dtype") == "float16"
+    assert flag(on_a100.server.args, "--dtype") == "auto"
+
+
+BF16_PRESETS = [name for name, preset in load_catalog().presets.items() if preset.requires_bf16]
+
+
+def test_gemma_3_presets_need_bfloat16() -> None:
+    assert set(BF16_PRESETS) == {"gemma-3-1b-it", "gemma-3-4b-it", "gemma-3-12b-it"}
+
+
+@pytest.mark.parametrize(("preset", "context"), list(product(BF16_PRESETS, [1024, 8192])))
+def test_vllm_never_runs_a_model_that_needs_bfloat16_as_float16(preset: str, context: int) -> None:
+    model = {"name": "g", "engine": "vllm", "preset": preset, "gpu": True, "maxContextTokens": context}
+    spec = spec_of(model, secrets={"hfToken": "hf_x"})
+    plan = build_plan(spec.models[0], spec)
+    sizing = size_model(spec.models[0])
+    assert sizing.gpu_class is not None and sizing.gpu_class.supports_bf16, sizing.gpu_class
+    assert flag(plan.server.args, "--dtype") == "auto"
+
+
 def test_vllm_quantization_flag_only_for_quantized_checkpoints() -> None:
     plain = plan_of({"name": "q", "engine": "vllm", "preset": "qwen3-4b", "gpu": True})
     awq = plan_of({"name": "q", "engine": "vllm", "preset": "qwen3-4b", "gpu": True, "quantization": "awq"})

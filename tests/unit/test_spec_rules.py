@@ -153,6 +153,43 @@ def test_vllm_cpu_image_with_gpu_is_refused() -> None:
     assert found == ["slm-deploy:models[0].vllm.cpuImage: the CPU image cannot use the GPU the model asks for"]
 
 
+GEMMA = {"name": "gemma", "engine": "vllm", "preset": "gemma-3-1b-it"}
+HF = {"hfToken": "hf_x"}
+
+
+def test_a_gpu_without_bfloat16_is_refused_for_gemma_3_on_vllm() -> None:
+    t4 = {**GEMMA, "gpu": {"vmSize": "Standard_NC4as_T4_v3"}}
+    assert problems(config([t4], secrets=HF)) == [
+        "slm-deploy:models[0].gpu.vmSize: Standard_NC4as_T4_v3 has a T4 GPU without bfloat16 and vLLM refuses "
+        "float16 for this model (numerical instability); choose an Ampere or newer GPU (A10: "
+        "Standard_NV36ads_A10_v5, A100, H100)"
+    ]
+    accepted(config([{**GEMMA, "gpu": {"vmSize": "Standard_NV36ads_A10_v5"}}], secrets=HF))
+    # The fact is vLLM's: Ollama serves Gemma 3 on a T4.
+    accepted(config([{**t4, "engine": "ollama"}]))
+    # Other models may use a T4 (as float16).
+    accepted(config([{**t4, "preset": "qwen3-0.6b"}]))
+
+
+def test_float16_is_refused_for_gemma_3_on_vllm() -> None:
+    assert problems(config([{**GEMMA, "gpu": True, "vllm": {"dtype": "float16"}}], secrets=HF)) == [
+        "slm-deploy:models[0].vllm.dtype: float16: vLLM refuses float16 for this model (numerical instability); "
+        "use auto, bfloat16 or float32"
+    ]
+    accepted(config([{**GEMMA, "gpu": True, "vllm": {"dtype": "float32"}}], secrets=HF))
+    accepted(config([{**GEMMA, "preset": "qwen3-0.6b", "gpu": True, "vllm": {"dtype": "float16"}}]))
+
+
+def test_an_aks_gpu_pool_without_bfloat16_is_refused_when_gemma_3_may_run_there() -> None:
+    aks = {"gpuPools": [{"name": "gpua10"}, {"name": "gput4", "vmSize": "Standard_NC4as_T4_v3"}]}
+    assert problems(config([{**GEMMA, "gpu": True}], target="aks", aks=aks, secrets=HF)) == [
+        "slm-deploy:aks.gpuPools[1].vmSize: Standard_NC4as_T4_v3 has a T4 GPU without bfloat16, and models[0] "
+        "(gemma) may be scheduled on it: vLLM refuses float16 for this model (numerical instability); choose an "
+        "Ampere or newer GPU (A10: Standard_NV36ads_A10_v5, A100, H100)"
+    ]
+    accepted(config([{**GEMMA, "gpu": True}], target="aks", aks={"gpuPools": [{"name": "gpua10"}]}, secrets=HF))
+
+
 def test_tool_calling_needs_a_parser() -> None:
     source = {"huggingface": "org/m", "parameters": 1, "contextLength": 2048, "weightBytes": 10}
     custom = {"name": "custom", "engine": "vllm", "source": source, "gpu": True}
