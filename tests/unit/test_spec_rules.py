@@ -492,7 +492,8 @@ def test_snake_case_keys_are_refused_in_every_section() -> None:
 
 
 def test_python_code_still_builds_models_by_field_name() -> None:
+    from components.catalog import Engine
     from components.spec.models import ModelSpec
 
-    built = ModelSpec(name="chat", engine="ollama", preset="qwen3-0.6b", max_context_tokens=2048, memory_limit="3Gi")
+    built = ModelSpec(name="chat", engine=Engine.OLLAMA, preset="qwen3-0.6b", max_context_tokens=2048, memory_limit="3Gi")
     assert built.max_context_tokens == 2048 and built.memory_limit == "3Gi"
