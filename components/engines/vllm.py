@@ -56,8 +56,13 @@ QUANTIZATION_FLAGS = {"awq": "awq", "gptq": "gptq", "fp8": "fp8"}
 GPU_WARMUP_SECONDS = 180
 CPU_WARMUP_SECONDS = 120
 
-#: Runs ``vllm serve`` with the API key read from its secret file.
-SERVE_WRAPPER = f'VLLM_API_KEY="$(cat {API_KEY_FILE.path})" exec vllm serve "$@"'
+#: Runs ``vllm serve`` with the API key read from its secret file, and refuses to start without
+#: one: vLLM treats an empty key as no key and serves /v1 to anyone.
+SERVE_WRAPPER = (
+    f'key="$(cat {API_KEY_FILE.path})" && [ -n "$key" ] || '
+    f'{{ echo "no API key in {API_KEY_FILE.path}" >&2; exit 1; }}\n'
+    'VLLM_API_KEY="$key" exec vllm serve "$@"'
+)
 
 
 def serve_args(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, spec: DeploymentSpec) -> list[str]:

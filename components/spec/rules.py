@@ -15,6 +15,7 @@ from components.spec.aks_rules import aks_problems
 from components.spec.errors import Problem, RuleViolationError
 from components.spec.models import GpuRequest, Target
 from components.spec.resolve import ArtifactError, resolve_artifact, size_model
+from components.spec.stackfile import SECRET_PLACEHOLDER
 
 if TYPE_CHECKING:
     from components.spec.models import DeploymentSpec, ModelSpec
@@ -39,6 +40,7 @@ def check_rules(spec: DeploymentSpec) -> None:
     problems += _docker_scale(spec)
     problems += _kubernetes_rules(spec)
     problems += _secret_references(spec)
+    problems += _api_key(spec)
     problems += aks_problems(spec)
     problems += _bf16_pools(spec)
     if problems:
@@ -304,6 +306,30 @@ def _docker_scale(spec: DeploymentSpec) -> list[Problem]:
                 Problem(("models", index, "replicas"), f"{model.replicas}: the docker target runs one container")
             )
     return problems
+
+
+#: Shortest API key accepted; generated keys have 48 characters.
+MIN_API_KEY_LENGTH = 16
+
+
+def _api_key(spec: DeploymentSpec) -> list[Problem]:
+    """A given API key must be worth having: an empty one leaves vLLM open, a short one is guessable,
+    whitespace breaks the bearer header and the ONNX server's one-key-per-line file. Never echoed."""
+    secret = spec.secrets.get("apiKey")
+    if secret is None:
+        return []
+    value = secret.get_secret_value()
+    if value == SECRET_PLACEHOLDER:
+        return []  # an offline render does not decrypt; the real value is checked at `pulumi up`
+    if len(value) < MIN_API_KEY_LENGTH or any(character.isspace() for character in value):
+        return [
+            Problem(
+                ("secrets", "apiKey"),
+                f"must be at least {MIN_API_KEY_LENGTH} characters without whitespace (leave it unset and "
+                "the program generates one)",
+            )
+        ]
+    return []
 
 
 def _secret_references(spec: DeploymentSpec) -> list[Problem]:

@@ -4,7 +4,9 @@ chapter's errors (../shared/research/seed-module03.md §8) never reproduced."""
 from __future__ import annotations
 
 import json
+import subprocess
 from itertools import pairwise, product
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,6 +132,46 @@ def test_vllm_api_key_is_a_secret_file_never_an_argument_or_variable() -> None:
     assert "--api-key" not in plan.server.args
     assert "VLLM_API_KEY" not in plan.server.env
     assert plan.server.command is not None and "/run/secrets/api-key" in plan.server.command[2]
+
+
+def run_serve_wrapper(tmp_path: Path, key: str | None) -> subprocess.CompletedProcess[str]:
+    """The server's real command under /bin/sh, with the key file moved into tmp_path and a fake
+    ``vllm`` on PATH that prints what it was started with."""
+    key_file = tmp_path / "api-key"
+    if key is not None:
+        key_file.write_text(key)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "vllm"
+    fake.write_text('#!/bin/sh\necho "key=$VLLM_API_KEY args=$*"\n')
+    fake.chmod(0o755)
+    command = plan_of(VLLM_PHI).server.command
+    assert command is not None and command[:2] == ("/bin/sh", "-c")
+    script = command[2].replace("/run/secrets/api-key", str(key_file))
+    return subprocess.run(
+        ["/bin/sh", "-c", script, *command[3:], "microsoft/Phi-4-mini-instruct", "--port", "8000"],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("key", [None, "", "\n"])
+def test_vllm_refuses_to_start_without_an_api_key(tmp_path: Path, key: str | None) -> None:
+    result = run_serve_wrapper(tmp_path, key)
+    assert result.returncode == 1
+    assert "no API key" in result.stderr
+    assert "key=" not in result.stdout, "vllm must not start"
+
+
+def test_vllm_starts_with_the_key_from_its_file(tmp_path: Path) -> None:
+    result = run_serve_wrapper(tmp_path, "sk-local-test-key-0123456789\n")
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.strip() == "key=sk-local-test-key-0123456789 args=serve microsoft/Phi-4-mini-instruct --port 8000"
+    )
 
 
 def test_vllm_writable_paths_cache_and_shared_memory() -> None:

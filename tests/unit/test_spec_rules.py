@@ -279,6 +279,24 @@ def test_receiver_secret_must_exist() -> None:
     assert spec.alerting.receivers[0].url_secret == "slackUrl"
 
 
+@pytest.mark.parametrize("key", ["", "short-key", "sk-with a space-inside-it", "sk-0123456789abcdef\n"])
+def test_a_weak_api_key_is_refused_without_echoing_it(key: str) -> None:
+    found = problems(config(secrets={"apiKey": key}))
+    assert found == [
+        "slm-deploy:secrets.apiKey: must be at least 16 characters without whitespace (leave it unset and the "
+        "program generates one)"
+    ]
+    assert key.strip() == "" or key.strip() not in found[0]
+
+
+def test_a_strong_api_key_and_an_offline_placeholder_are_accepted() -> None:
+    from components.spec.stackfile import SECRET_PLACEHOLDER
+
+    assert accepted(config(secrets={"apiKey": "sk-0123456789abcdef"})).secrets["apiKey"].get_secret_value()
+    accepted(config(secrets={"apiKey": SECRET_PLACEHOLDER}))  # `slm-deploy render` never decrypts
+    accepted(config())  # generated when unset
+
+
 def test_gated_model_on_huggingface_needs_a_token() -> None:
     gated = {
         "name": "g",
@@ -495,5 +513,7 @@ def test_python_code_still_builds_models_by_field_name() -> None:
     from components.catalog import Engine
     from components.spec.models import ModelSpec
 
-    built = ModelSpec(name="chat", engine=Engine.OLLAMA, preset="qwen3-0.6b", max_context_tokens=2048, memory_limit="3Gi")
+    built = ModelSpec(
+        name="chat", engine=Engine.OLLAMA, preset="qwen3-0.6b", max_context_tokens=2048, memory_limit="3Gi"
+    )
     assert built.max_context_tokens == 2048 and built.memory_limit == "3Gi"
