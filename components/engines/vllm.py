@@ -6,7 +6,9 @@ Facts (../shared/research/observability-security.md §1, seed-module03.md §8): 
 argument nor a plain environment variable) protects only the ``/v1`` routes; the CUDA image
 needs a GPU; non-root with a read-only root filesystem needs writable HOME, compile caches,
 ``/tmp`` and a RAM-backed ``/dev/shm``; ``--enable-auto-tool-choice`` needs
-``--tool-call-parser``; a quantization flag only for checkpoints that carry it.
+``--tool-call-parser``; ``--quantization`` only for custom checkpoints: the catalog's AWQ and FP8
+checkpoints carry ``quantization_config``, from which vLLM picks the method and its fastest
+kernel (``--quantization awq`` would force the slow AWQ kernel over AWQ-Marlin).
 """
 
 from __future__ import annotations
@@ -51,8 +53,6 @@ HOME = "/home/vllm"
 HF_HOME = "/models/hf"
 COMPILE_CACHE = "/cache"
 API_KEY_FILE = SecretFile("apiKey", "/run/secrets/api-key")
-#: Quantizations that are a ``--quantization`` method; bf16/fp16 checkpoints need none.
-QUANTIZATION_FLAGS = {"awq": "awq", "gptq": "gptq", "fp8": "fp8"}
 GPU_WARMUP_SECONDS = 180
 CPU_WARMUP_SECONDS = 120
 
@@ -88,11 +88,8 @@ def serve_args(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, 
         args += ["--gpu-memory-utilization", f"{utilization:.2f}"]
         if model.gpu_count > 1:
             args += ["--tensor-parallel-size", str(model.gpu_count)]
-    flag = QUANTIZATION_FLAGS.get(artifact.quantization or "")
     if model.source is not None and artifact.quantization:
-        flag = artifact.quantization  # custom checkpoints name their vLLM method directly
-    if flag:
-        args += ["--quantization", flag]
+        args += ["--quantization", artifact.quantization]  # the user names vLLM's method
     if options.tool_calling:
         parser = options.tool_call_parser or artifact.tool_call_parser
         assert parser is not None, "spec rules guarantee a parser when tool calling is on"

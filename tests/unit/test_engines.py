@@ -95,23 +95,35 @@ def test_vllm_never_runs_a_model_that_needs_bfloat16_as_float16(preset: str, con
     assert flag(plan.server.args, "--dtype") == "auto"
 
 
-def test_vllm_quantization_flag_only_for_quantized_checkpoints() -> None:
+def test_vllm_serves_the_quantized_checkpoint_without_a_quantization_flag() -> None:
     plain = plan_of({"name": "q", "engine": "vllm", "preset": "qwen3-4b", "gpu": True})
     awq = plan_of({"name": "q", "engine": "vllm", "preset": "qwen3-4b", "gpu": True, "quantization": "awq"})
+    assert plain.server.args[0] == "Qwen/Qwen3-4B"
+    assert awq.server.args[0] == "Qwen/Qwen3-4B-AWQ", "AWQ needs the AWQ checkpoint, not the bf16 one"
+    # vLLM reads the method from the checkpoint's quantization_config and picks AWQ-Marlin;
+    # --quantization awq would force the slow AWQ kernel.
+    assert "--quantization" not in awq.server.args
     assert "--quantization" not in plain.server.args
-    assert flag(awq.server.args, "--quantization") == "awq"
-    assert awq.server.args[0] != plain.server.args[0], "AWQ needs the AWQ checkpoint, not the bf16 one"
 
 
-def test_every_catalog_checkpoint_gets_a_quantization_flag_only_if_it_is_one() -> None:
+def test_no_catalog_checkpoint_gets_a_quantization_flag() -> None:
     catalog = load_catalog()
     for name, preset in catalog.presets.items():
         support = preset.engines.get(Engine.VLLM)
-        for quantization in support.variants if support else []:
+        for quantization, variant in (support.variants if support else {}).items():
             model = {"name": "m", "engine": "vllm", "preset": name, "gpu": True, "quantization": quantization}
             plan = plan_of(model, secrets={"hfToken": "hf_x"})
-            expected = quantization if quantization in ("awq", "gptq", "fp8") else None
-            assert flag(plan.server.args, "--quantization") == expected, (name, quantization)
+            assert plan.server.args[0] == variant.ref, (name, quantization)
+            assert "--quantization" not in plan.server.args, (name, quantization)
+
+
+def test_a_custom_checkpoint_gets_the_quantization_method_it_names() -> None:
+    source = {"huggingface": "org/model-gptq", "parameters": 10**9, "contextLength": 8192, "weightBytes": 10**9}
+    named = plan_of({"name": "c", "engine": "vllm", "source": source, "gpu": True, "quantization": "gptq_marlin"})
+    unnamed = plan_of({"name": "c", "engine": "vllm", "source": source, "gpu": True})
+    assert named.server.args[0] == "org/model-gptq"
+    assert flag(named.server.args, "--quantization") == "gptq_marlin"
+    assert "--quantization" not in unnamed.server.args
 
 
 @pytest.mark.parametrize(("preset", "tools"), list(product(["phi-4-mini-instruct", "qwen3-1.7b"], [True, False])))
