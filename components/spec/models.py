@@ -312,7 +312,6 @@ class Modelfile(Section):
     """Go template for prompts; the base model's template when unset."""
     parameters: dict[
         Literal[
-            "num_ctx",
             "temperature",
             "top_p",
             "top_k",
@@ -324,9 +323,10 @@ class Modelfile(Section):
         ],
         float | int,
     ] = Field(default_factory=dict)
-    """PARAMETER lines; ``num_ctx`` defaults to ``maxContextTokens``."""
+    """PARAMETER lines. No ``num_ctx``: it is always ``maxContextTokens``, which sizing and the context
+    rule check."""
     stop: list[str] = Field(default_factory=list)
-    """PARAMETER stop lines."""
+    """PARAMETER stop lines, written raw between double quotes: no '"' and no line breaks."""
 
 
 class OllamaOptions(Section):
@@ -335,7 +335,7 @@ class OllamaOptions(Section):
     keep_alive: str = "-1"
     """OLLAMA_KEEP_ALIVE: how long the model stays loaded; -1 keeps it loaded."""
     num_parallel: int | None = Field(default=None, ge=1)
-    """OLLAMA_NUM_PARALLEL; defaults to the model's ``concurrency``."""
+    """OLLAMA_NUM_PARALLEL; the model's ``concurrency`` (what memory is sized for) by default and at most."""
     max_loaded_models: int = Field(default=1, ge=1)
     """OLLAMA_MAX_LOADED_MODELS."""
     flash_attention: bool = False
@@ -361,7 +361,7 @@ class OnnxOptions(Section):
     """ONNX Runtime GenAI server options."""
 
     max_running_requests: int | None = Field(default=None, ge=1)
-    """Concurrent generations; defaults to the model's ``concurrency``."""
+    """Concurrent generations; the model's ``concurrency`` (what memory is sized for) by default and at most."""
     max_queued_requests: int = Field(default=32, ge=0)
     """Requests waiting beyond the running ones before 429."""
 

@@ -89,6 +89,7 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
     problems += _gpu_rules(model)
     problems += _bf16_rules(model, artifact)
     problems += _modelfile_rules(model)
+    problems += _parallelism_rules(model)
     if model.gpu_count > 0 and not size_model(model, artifact).fits:
         needed = size_model(model, artifact).total_bytes / 1024**3
         problems.append(
@@ -119,14 +120,43 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
 
 
 def _modelfile_rules(model: ModelSpec) -> list[Problem]:
-    """SYSTEM and TEMPLATE are written between triple quotes, which they must not contain."""
+    """SYSTEM and TEMPLATE are written between triple quotes, which they must not contain. Stop
+    strings are written raw between double quotes on one line: Ollama's parser interprets no
+    escapes and drops characters that are not printable."""
     if model.modelfile is None:
         return []
     fields = {"system": model.modelfile.system, "template": model.modelfile.template}
-    return [
+    problems = [
         Problem(("modelfile", key), 'must not contain """ (it ends the Modelfile block)')
         for key, text in fields.items()
         if text is not None and '"""' in text
+    ]
+    problems += [
+        Problem(
+            ("modelfile", "stop", index),
+            "must not contain a double quote, a line break or another control character (Ollama reads the "
+            "stop string raw between double quotes)",
+        )
+        for index, stop in enumerate(model.modelfile.stop)
+        if '"' in stop or not stop.isprintable()
+    ]
+    return problems
+
+
+def _parallelism_rules(model: ModelSpec) -> list[Problem]:
+    """Memory is sized for ``concurrency`` sequences; an engine setting must not run more."""
+    settings = {
+        ("ollama", "numParallel"): model.ollama.num_parallel if model.ollama else None,
+        ("onnx", "maxRunningRequests"): model.onnx.max_running_requests if model.onnx else None,
+    }
+    return [
+        Problem(
+            path,
+            f"{value} is above concurrency {model.concurrency}, the sequences memory is sized for; raise "
+            "concurrency instead",
+        )
+        for path, value in settings.items()
+        if value is not None and value > model.concurrency
     ]
 
 

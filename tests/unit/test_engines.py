@@ -269,6 +269,29 @@ def test_modelfile_has_valid_instructions_only() -> None:
     assert "context_length" not in modelfile
 
 
+def test_modelfile_stop_strings_are_written_raw() -> None:
+    # Ollama's parser only strips the double quotes: a JSON escape would be part of the stop string.
+    stops = ["<|im_end|>", "Usuário:", "\\end", "it's"]
+    modelfile = plan_of({**OLLAMA, "modelfile": {"stop": stops}}).config_files_for_review["chat.Modelfile"]
+    assert [line for line in modelfile.splitlines() if line.startswith("PARAMETER stop")] == [
+        'PARAMETER stop "<|im_end|>"',
+        'PARAMETER stop "Usuário:"',
+        'PARAMETER stop "\\end"',
+        'PARAMETER stop "it\'s"',
+    ]
+
+
+def test_modelfile_num_ctx_is_always_the_context_window() -> None:
+    modelfile = plan_of({**OLLAMA, "maxContextTokens": 3072}).config_files_for_review["chat.Modelfile"]
+    assert [line for line in modelfile.splitlines() if "num_ctx" in line] == ["PARAMETER num_ctx 3072"]
+    assert plan_of({**OLLAMA, "maxContextTokens": 3072}).server.env["OLLAMA_CONTEXT_LENGTH"] == "3072"
+
+
+def test_ollama_runs_concurrency_sequences_in_parallel_by_default() -> None:
+    plan = plan_of({**OLLAMA, "concurrency": 6, "ollama": {}})
+    assert plan.server.env["OLLAMA_NUM_PARALLEL"] == "6"
+
+
 def test_ollama_model_is_pulled_and_created_by_a_step_against_a_running_server() -> None:
     plan = plan_of(OLLAMA)
     fetch = plan.fetch.container

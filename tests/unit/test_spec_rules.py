@@ -351,6 +351,40 @@ def test_modelfile_text_cannot_close_its_triple_quotes() -> None:
     accepted(config([model(modelfile={"system": 'say "hi"'})]))
 
 
+@pytest.mark.parametrize("stop", ['say "stop"', "line\nbreak", "tab\there", "\r"])
+def test_stop_strings_that_ollama_cannot_read_raw_are_refused(stop: str) -> None:
+    assert problems(config([model(modelfile={"stop": ["<|im_end|>", stop]})])) == [
+        "slm-deploy:models[0].modelfile.stop[1]: must not contain a double quote, a line break or another "
+        "control character (Ollama reads the stop string raw between double quotes)"
+    ]
+
+
+def test_stop_strings_with_quotes_of_other_kinds_and_unicode_are_accepted() -> None:
+    stops = ["<|im_end|>", "it's", "Usuário:", "\\end", "</s> "]
+    spec = accepted(config([model(modelfile={"stop": stops})]))
+    assert spec.models[0].modelfile is not None and spec.models[0].modelfile.stop == stops
+
+
+def test_num_ctx_is_not_a_modelfile_parameter() -> None:
+    found = problems(config([model(maxContextTokens=2048, modelfile={"parameters": {"num_ctx": 40000}})]))
+    assert len(found) == 1
+    assert found[0].startswith("slm-deploy:models[0].modelfile.parameters.num_ctx: 'num_ctx' is not one of ")
+    accepted(config([model(modelfile={"parameters": {"temperature": 0.2, "num_predict": 256}})]))
+
+
+@pytest.mark.parametrize(
+    ("engine", "section"),
+    [("ollama", {"ollama": {"numParallel": 5}}), ("onnx", {"onnx": {"maxRunningRequests": 5}})],
+)
+def test_engine_parallelism_above_concurrency_is_refused(engine: str, section: dict[str, Any]) -> None:
+    key = {"ollama": "ollama.numParallel", "onnx": "onnx.maxRunningRequests"}[engine]
+    assert problems(config([model(engine=engine, concurrency=4, **section)])) == [
+        f"slm-deploy:models[0].{key}: 5 is above concurrency 4, the sequences memory is sized for; raise "
+        "concurrency instead"
+    ]
+    accepted(config([model(engine=engine, concurrency=5, **section)]))
+
+
 # --- Kubernetes targets --------------------------------------------------------------------
 
 ONNX_MODEL = model(engine="onnx", quantization="int4-cpu")
