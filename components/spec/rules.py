@@ -161,6 +161,8 @@ def _parallelism_rules(model: ModelSpec) -> list[Problem]:
 
 
 def _gpu_rules(model: ModelSpec) -> list[Problem]:
+    if model.engine is Engine.ONNX and model.gpu_count > 1:
+        return [Problem(("gpu", "count"), f"{model.gpu_count}: the ONNX server runs a model on one GPU; set count: 1")]
     if model.engine is not Engine.VLLM:
         return []
     cpu_image = model.vllm is not None and model.vllm.cpu_image

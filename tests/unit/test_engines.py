@@ -352,6 +352,14 @@ def test_onnx_downloads_a_published_build_or_converts() -> None:
     assert isinstance(image, LocalBuild) and image.target == "model-builder"
 
 
+def test_onnx_converts_a_custom_source_at_the_precision_it_names() -> None:
+    source = {"huggingface": "org/model", "parameters": 10**9, "contextLength": 8192, "weightBytes": 10**9}
+    command = plan_of({"name": "c", "engine": "onnx", "source": source, "quantization": "fp16"}).fetch.container.command
+    assert command is not None and ("-p", "fp16") in set(pairwise(command))
+    default = plan_of({"name": "c", "engine": "onnx", "source": source}).fetch.container.command
+    assert default is not None and ("-p", "int4") in set(pairwise(default))
+
+
 def test_onnx_gpu_builds_the_cuda_variant() -> None:
     plan = plan_of(
         {"name": "o", "engine": "onnx", "preset": "phi-4-mini-instruct", "gpu": True, "quantization": "int4-gpu"}

@@ -117,6 +117,45 @@ def test_onnx_build_for_the_wrong_device_is_refused() -> None:
     assert found == ["slm-deploy:models[0].quantization: 'int4-cpu' is a build for a CPU (gpu: false)"]
 
 
+ONNX_SOURCE = {"huggingface": "org/model", "parameters": 10**9, "contextLength": 8192, "weightBytes": 10**9}
+CONVERTED = {"name": "conv", "engine": "onnx", "source": ONNX_SOURCE}
+
+
+@pytest.mark.parametrize("quantization", ["awq", "q4_k_m", "int8"])
+def test_converting_a_custom_source_takes_only_model_builder_precisions(quantization: str) -> None:
+    assert problems(config([{**CONVERTED, "quantization": quantization}])) == [
+        f"slm-deploy:models[0].quantization: {quantization!r} is not a model builder precision for converting "
+        "org/model; choose one of int4, fp16, fp32"
+    ]
+
+
+@pytest.mark.parametrize(("quantization", "expected"), [(None, "int4"), ("int4", "int4"), ("fp16", "fp16")])
+def test_converting_a_custom_source_with_a_builder_precision_is_accepted(
+    quantization: str | None, expected: str
+) -> None:
+    from components.spec import resolve_artifact
+
+    fields = {} if quantization is None else {"quantization": quantization}
+    spec = accepted(config([{**CONVERTED, **fields}]))
+    artifact = resolve_artifact(spec.models[0])
+    assert artifact.convert and artifact.quantization == expected
+
+
+def test_a_published_custom_onnx_build_takes_no_quantization() -> None:
+    published = {"name": "pub", "engine": "onnx", "source": {**ONNX_SOURCE, "onnx": "org/model-onnx"}}
+    assert problems(config([{**published, "quantization": "int4"}])) == [
+        "slm-deploy:models[0].quantization: for a published ONNX build the build decides the quantization"
+    ]
+    accepted(config([published]))
+
+
+def test_onnx_serves_a_model_on_one_gpu() -> None:
+    assert problems(config([{**CONVERTED, "gpu": {"count": 2}}])) == [
+        "slm-deploy:models[0].gpu.count: 2: the ONNX server runs a model on one GPU; set count: 1"
+    ]
+    assert accepted(config([{**CONVERTED, "gpu": {"count": 1}}])).models[0].gpu_count == 1
+
+
 def test_unknown_preset_is_refused_with_the_known_ones() -> None:
     found = problems(config([model(preset="phi-5")]))
     assert len(found) == 1
