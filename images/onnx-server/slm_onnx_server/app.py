@@ -167,6 +167,7 @@ class OpenAIApi:
             seeded_workers=s.seeded_workers,
             execution_provider=s.execution_provider,
             intra_op_threads=s.intra_op_threads,
+            max_context_tokens=s.max_context_tokens,
         )
         info = await worker.start()
         service = GenerationService(worker, self.metrics, max_in_flight=s.max_running + s.max_queued)
