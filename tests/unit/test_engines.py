@@ -338,6 +338,60 @@ def test_onnx_server_runs_the_project_image_on_a_read_only_model() -> None:
     assert plan.metrics.prefix == "ortgenai:"
 
 
+def test_onnx_server_serves_the_context_window_of_the_spec() -> None:
+    plan = plan_of({"name": "o", "engine": "onnx", "preset": "qwen3-0.6b", "maxContextTokens": 3072})
+    assert flag(plan.server.args, "--max-context-tokens") == "3072"
+
+
+@pytest.mark.parametrize("concurrency", [1, 4, 8, 16])
+def test_onnx_cpu_threads_follow_the_cpu_limit_in_whole_cores(concurrency: int) -> None:
+    plan = plan_of({"name": "o", "engine": "onnx", "preset": "qwen3-0.6b", "concurrency": concurrency})
+    resources = plan.server.resources
+    assert resources is not None
+    threads = flag(plan.server.args, "--intra-op-threads")
+    assert threads is not None and int(threads) == max(1, resources.cpu_limit_millis // 1000)
+    assert 1 <= int(threads) * 1000 <= resources.cpu_limit_millis
+
+
+def test_onnx_plan_arguments_are_what_the_server_parses() -> None:
+    from slm_onnx_server.config import settings_from_args
+
+    plan = plan_of({"name": "o", "engine": "onnx", "preset": "qwen3-0.6b", "maxContextTokens": 2048})
+    args = list(plan.server.args)
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "tiny-genai"
+    args[args.index("--model-dir") + 1] = str(fixture)  # the real path exists only in the container
+    settings = settings_from_args(args)
+    assert settings.max_context_tokens == 2048
+    assert settings.intra_op_threads == int(flag(plan.server.args, "--intra-op-threads") or 0) >= 1
+    assert settings.served_model_name == "o" and settings.port == 8080
+
+
+def test_onnx_thread_count_is_at_least_one_core() -> None:
+    from components.engines.onnx import intra_op_threads
+    from components.plan import Resources
+
+    assert intra_op_threads(Resources(1, 1, cpu_request_millis=250, cpu_limit_millis=500)) == 1
+    assert intra_op_threads(Resources(1, 1, cpu_request_millis=1000, cpu_limit_millis=2500)) == 2
+
+
+def test_onnx_gpu_models_keep_onnx_runtimes_threads() -> None:
+    plan = plan_of(
+        {"name": "o", "engine": "onnx", "preset": "phi-4-mini-instruct", "gpu": True, "quantization": "int4-gpu"}
+    )
+    assert "--intra-op-threads" not in plan.server.args
+
+
+@pytest.mark.parametrize(("gpu", "quantization", "variant"), [(False, "int4-cpu", "cpu"), (True, "int4-gpu", "cuda")])
+def test_onnx_image_override_defaults_to_the_variant_tag(gpu: bool, quantization: str, variant: str) -> None:
+    model = {"name": "o", "engine": "onnx", "preset": "phi-4-mini-instruct", "gpu": gpu, "quantization": quantization}
+    built = plan_of(model)
+    mirrored = plan_of({**model, "image": {"repository": "registry.example.com/slm-onnx-server"}})
+    pinned = plan_of({**model, "image": {"repository": "registry.example.com/slm-onnx-server", "tag": "custom"}})
+    assert built.server.image_tag == f"slm-onnx-server:0.1.0-{variant}"
+    assert mirrored.server.image_ref == f"registry.example.com/slm-onnx-server:0.1.0-{variant}"
+    assert pinned.server.image_ref == "registry.example.com/slm-onnx-server:custom"
+
+
 def test_onnx_downloads_a_published_build_or_converts() -> None:
     published = plan_of({"name": "o", "engine": "onnx", "preset": "qwen3-0.6b"})
     assert published.fetch.container.command is not None
