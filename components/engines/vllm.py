@@ -170,8 +170,6 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         cache=CacheMount("/models", read_only=True),
         secret_files=(API_KEY_FILE,),
         resources=resources_for(model, sizing, cpu_bound=options.cpu_image),
-        run_as_user=10001,
-        run_as_group=0,  # vLLM's images support arbitrary UIDs in group 0
     )
     fetch = Container(
         name="fetch",
@@ -184,8 +182,6 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         cache=CacheMount("/models", read_only=False),
         secret_files=hf_token_files(spec),
         resources=fetch_resources(),
-        run_as_user=10001,
-        run_as_group=0,
     )
     return ServingPlan(
         model=model.name,

@@ -444,6 +444,9 @@ def test_every_plan_has_checks_budget_resources_and_labels() -> None:
         assert plan.labels["app.kubernetes.io/component"] == "model-server"
         assert plan.labels["slm-deploy.dev/model"] == plan.model
         assert server.run_as_user >= 10000
+        # Every writable path is a tmpfs/emptyDir of the pod: no engine needs root's group.
+        for container in (server, plan.fetch.container):
+            assert (container.run_as_user, container.run_as_group) == (10001, 10001), plan.engine
         assert plan.fetch.timeout_seconds >= 600
 
 
