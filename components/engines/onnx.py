@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from components.catalog.sizing import GIB
 from components.engines.common import (
-    HF_TOKEN_FILE,
     HUGGING_FACE_HOSTS,
     TMP,
     cache_size_bytes,
     fetch_resources,
     hf_token_files,
+    hugging_face_fetch_env,
     python_http_check,
     resources_for,
 )
@@ -149,9 +149,6 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         secret_files=(API_KEYS_FILE,),
         resources=resources,
     )
-    fetch_env = {"HOME": "/tmp", "HF_HOME": f"{MODELS}/hf", "HF_HUB_DISABLE_TELEMETRY": "1"}
-    if hf_token_files(spec):
-        fetch_env["HF_TOKEN_PATH"] = HF_TOKEN_FILE.path
     # The steps run the Dockerfile's model-fetch / model-builder targets (huggingface_hub,
     # and for conversions torch + transformers), so the server image carries neither.
     if artifact.convert:
@@ -171,7 +168,7 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         image=fetch_image,
         image_tag=fetch_tag,
         command=command,
-        env=fetch_env,
+        env=hugging_face_fetch_env(spec, home="/tmp", hf_home=f"{MODELS}/hf"),
         writable_paths=(WritablePath("/tmp", "temporary files, model builder scratch", size_bytes=4 * GIB),),
         cache=CacheMount(MODELS, read_only=False),
         secret_files=hf_token_files(spec),

@@ -23,6 +23,7 @@ from components.engines.common import (
     cache_size_bytes,
     fetch_resources,
     hf_token_files,
+    hugging_face_fetch_env,
     image_for,
     python_http_check,
     resources_for,
@@ -176,8 +177,7 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         image=image,
         image_tag=image.ref,
         command=("python3", "-c", fetch_script(artifact)),
-        env={"HOME": HOME, "HF_HOME": HF_HOME, "HF_HUB_DISABLE_TELEMETRY": "1"}
-        | ({"HF_TOKEN_PATH": "/run/secrets/hf-token"} if hf_token_files(spec) else {}),
+        env=hugging_face_fetch_env(spec, home=HOME, hf_home=HF_HOME),
         writable_paths=(TMP, WritablePath(HOME, "HOME", size_bytes=64 * 1024**2)),
         cache=CacheMount("/models", read_only=False),
         secret_files=hf_token_files(spec),

@@ -202,15 +202,21 @@ def test_vllm_writable_paths_cache_and_shared_memory() -> None:
     assert fetch.env["HF_HOME"] == "/models/hf"
 
 
-def test_hugging_face_token_is_a_secret_file_for_the_download_only() -> None:
-    plan = plan_of(VLLM_PHI, secrets={"hfToken": "hf_x"})
+@pytest.mark.parametrize(
+    "model", [VLLM_PHI, {"name": "o", "engine": "onnx", "preset": "qwen3-0.6b"}], ids=["vllm", "onnx"]
+)
+def test_hugging_face_token_is_a_secret_file_for_the_download_only(model: dict[str, Any]) -> None:
+    plan = plan_of(model, secrets={"hfToken": "hf_x"})
     fetch = plan.fetch.container
     assert [(s.secret, s.path) for s in fetch.secret_files] == [("hfToken", "/run/secrets/hf-token")]
     assert fetch.env["HF_TOKEN_PATH"] == "/run/secrets/hf-token"
+    assert fetch.env["HF_HUB_DISABLE_TELEMETRY"] == "1"
+    assert fetch.cache is not None and fetch.env["HF_HOME"].startswith(fetch.cache.path)
     assert "hfToken" not in {s.secret for s in plan.server.secret_files}
     assert "HF_TOKEN" not in fetch.env
-    no_token = plan_of(VLLM_PHI)
+    no_token = plan_of(model)
     assert no_token.fetch.container.secret_files == ()
+    assert "HF_TOKEN_PATH" not in no_token.fetch.container.env
 
 
 def test_vllm_cpu_image_is_the_cpu_build() -> None:
