@@ -88,6 +88,11 @@ class Preset(_Frozen):
     license: str
     card: HttpUrl = Field(description="The model card the facts were taken from.")
     gated: bool = Field(default=False, description="The Hugging Face repository requires accepting terms (token).")
+    requires_bf16: bool = Field(
+        default=False,
+        description="vLLM refuses float16 for the architecture (numerical instability): it needs a GPU with "
+        "bfloat16 (compute capability 8.0, Ampere) and never runs as float16.",
+    )
     architecture: Architecture
     engines: dict[Engine, EngineSupport]
     notes: str | None = None

@@ -18,7 +18,8 @@ From ``total`` follow the recommendations:
   and for anything above 12 GiB, else CPU.
 * GPU class: the smallest entry of ``GPU_CLASSES`` whose memory x 0.95 holds ``total`` and
   whose compute capability runs the quantization (FP8 needs Ampere; a T4 has no bfloat16, so
-  engines serve bf16 checkpoints there as float16).
+  engines serve bf16 checkpoints there as float16), and which has bfloat16 when the model
+  cannot run as float16 (``requires_bf16``: Gemma 3 on vLLM).
 * vLLM ``--gpu-memory-utilization``: ``total / gpu_memory`` plus 5 % headroom, rounded up
   to 0.05 and kept within [0.50, 0.95]; vLLM gives whatever it reserves beyond the weights to
   the KV cache, so more than needed only buys concurrency.
@@ -31,6 +32,7 @@ From ``total`` follow the recommendations:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from components.catalog.models import Architecture, Engine
@@ -113,6 +115,27 @@ GPU_CLASSES: tuple[GpuClass, ...] = (
 )
 
 
+#: Azure GPU VM sizes whose GPU predates Ampere and so has no bfloat16, by family pattern
+#: (learn.microsoft.com, "GPU accelerated" VM size series pages): the GPU's name and its
+#: compute capability. Sizes that match none are newer (A10, A100, H100, ...) or unknown.
+PRE_AMPERE_VM_SIZES: tuple[tuple[str, str, float], ...] = (
+    (r"Standard_NC\d+as_T4_v3", "T4", 7.5),  # NCasT4_v3
+    (r"Standard_NC\d+r?s_v3|Standard_ND40rs_v2", "V100", 7.0),  # NCv3, NDv2
+    (r"Standard_NC\d+r?s_v2", "P100", 6.0),  # NCv2 (retired)
+    (r"Standard_ND\d+r?s", "P40", 6.1),  # ND (retired)
+    (r"Standard_NV\d+(s_v3)?", "M60", 5.2),  # NV, NVv3
+    (r"Standard_NC\d+r?", "K80", 3.7),  # NC (retired)
+)
+
+
+def gpu_without_bf16(vm_size: str) -> str | None:
+    """The GPU of ``vm_size`` when it is known to lack bfloat16 (``T4``), else None."""
+    for pattern, gpu, _capability in PRE_AMPERE_VM_SIZES:
+        if re.fullmatch(pattern, vm_size):
+            return gpu
+    return None
+
+
 @dataclass(frozen=True)
 class SizingRequest:
     """What sizing needs to know about one model deployment."""
@@ -124,6 +147,8 @@ class SizingRequest:
     architecture: Architecture | None = None
     gpu: bool | None = None  # None: let sizing recommend
     quantization: str | None = None
+    requires_bf16: bool = False
+    """The engine cannot run the model as float16: only GPUs with bfloat16 qualify."""
 
 
 @dataclass(frozen=True)
@@ -165,10 +190,15 @@ def _round_up(value: float, step: int) -> int:
 MIN_COMPUTE_CAPABILITY = {"fp8": 8.0, "awq": 7.5, "gptq": 7.5}
 
 
-def smallest_gpu_class(total_bytes: int, quantization: str | None = None) -> GpuClass | None:
-    """The smallest GPU that holds ``total_bytes`` and runs ``quantization``."""
+def smallest_gpu_class(
+    total_bytes: int, quantization: str | None = None, *, requires_bf16: bool = False
+) -> GpuClass | None:
+    """The smallest GPU that holds ``total_bytes``, runs ``quantization`` and, when the model
+    requires it, has bfloat16."""
     needed = MIN_COMPUTE_CAPABILITY.get(quantization or "", 0.0)
     for gpu in GPU_CLASSES:
+        if requires_bf16 and not gpu.supports_bf16:
+            continue
         if total_bytes <= gpu.memory_bytes * GPU_FIT_FRACTION and gpu.compute_capability >= needed:
             return gpu
     return None
@@ -189,7 +219,9 @@ def size_deployment(request: SizingRequest) -> Sizing:
     overhead = ENGINE_OVERHEAD_BYTES[(request.engine, use_gpu)] + int(0.05 * request.weight_bytes)
     total = request.weight_bytes + kv + overhead
 
-    gpu_class = smallest_gpu_class(total, request.quantization) if use_gpu else None
+    gpu_class = (
+        smallest_gpu_class(total, request.quantization, requires_bf16=request.requires_bf16) if use_gpu else None
+    )
     utilization: float | None = None
     if use_gpu and request.engine is Engine.VLLM and gpu_class is not None:
         wanted = total / gpu_class.memory_bytes + 0.05

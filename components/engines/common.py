@@ -65,6 +65,15 @@ def hf_token_files(spec: DeploymentSpec) -> tuple[SecretFile, ...]:
     return (HF_TOKEN_FILE,) if "hfToken" in spec.secrets else ()
 
 
+def hugging_face_fetch_env(spec: DeploymentSpec, *, home: str, hf_home: str) -> dict[str, str]:
+    """A Hugging Face download's environment: its cache, no telemetry, and the token file (never
+    the token) when the stack has one, mounted by :func:`hf_token_files`."""
+    env = {"HOME": home, "HF_HOME": hf_home, "HF_HUB_DISABLE_TELEMETRY": "1"}
+    if hf_token_files(spec):
+        env["HF_TOKEN_PATH"] = HF_TOKEN_FILE.path
+    return env
+
+
 def python_http_check(port: int, path: str) -> Check:
     """An HTTP health check that needs only the image's Python, not curl."""
     script = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=4)"
@@ -77,7 +86,6 @@ _SUFFIXES = {
     "Gi": 1024**3,
     "Ti": 1024**4,
     "k": 1000,
-    "K": 1000,
     "M": 1000**2,
     "G": 1000**3,
     "T": 1000**4,
@@ -85,7 +93,7 @@ _SUFFIXES = {
 
 
 def parse_quantity(quantity: str) -> int:
-    """A Kubernetes memory quantity (``8Gi``, ``500M``) in bytes."""
+    """A memory quantity (``8Gi``, ``500M``; the spec's MemoryQuantity) in bytes."""
     for suffix, factor in sorted(_SUFFIXES.items(), key=lambda item: -len(item[0])):
         if quantity.endswith(suffix):
             return int(float(quantity[: -len(suffix)]) * factor)

@@ -45,13 +45,12 @@ REGISTRY_HOSTS = ("registry.ollama.ai", "*.r2.cloudflarestorage.com")
 def modelfile(model: ModelSpec, artifact: ModelArtifact) -> str:
     """The Modelfile that creates ``model.name`` from the pulled tag (valid instructions only)."""
     settings = model.modelfile
-    parameters = dict(settings.parameters) if settings else {}
-    num_ctx = int(parameters.pop("num_ctx", model.max_context_tokens))
+    parameters = settings.parameters if settings else {}
     return render_template(
         "ollama/Modelfile.j2",
         name=model.name,
         base=artifact.ref,
-        num_ctx=num_ctx,
+        num_ctx=model.max_context_tokens,
         parameters=sorted(parameters.items()),
         stops=settings.stop if settings else [],
         system=settings.system if settings else None,

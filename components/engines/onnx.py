@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from components.catalog.sizing import GIB
 from components.engines.common import (
-    HF_TOKEN_FILE,
     HUGGING_FACE_HOSTS,
     TMP,
     cache_size_bytes,
     fetch_resources,
     hf_token_files,
+    hugging_face_fetch_env,
     python_http_check,
     resources_for,
 )
@@ -30,6 +30,7 @@ from components.plan import (
     Metrics,
     Port,
     Probes,
+    Resources,
     SecretFile,
     ServingPlan,
     WritablePath,
@@ -52,13 +53,20 @@ CONVERSION_BYTES_PER_PARAMETER = 6
 
 
 def server_image(model: ModelSpec) -> tuple[Image | LocalBuild, str]:
-    """The image to run: the stack's override, else a local build (CUDA variant for GPUs)."""
-    if model.image is not None and model.image.repository is not None:
-        image = Image(model.image.repository, model.image.tag or SERVER_VERSION, model.image.digest)
-        return image, image.ref
+    """The image to run: the stack's override, else a local build (CUDA variant for GPUs). Both
+    are tagged ``<version>-<variant>``, so a mirrored image for a GPU model defaults to CUDA."""
     variant = "cuda" if model.gpu_count else "cpu"
-    tag = f"{IMAGE_NAME}:{SERVER_VERSION}-{variant}"
-    return LocalBuild(BUILD_CONTEXT, build_args={"VARIANT": variant}), tag
+    tag = f"{SERVER_VERSION}-{variant}"
+    if model.image is not None and model.image.repository is not None:
+        image = Image(model.image.repository, model.image.tag or tag, model.image.digest)
+        return image, image.ref
+    return LocalBuild(BUILD_CONTEXT, build_args={"VARIANT": variant}), f"{IMAGE_NAME}:{tag}"
+
+
+def intra_op_threads(resources: Resources) -> int:
+    """ONNX Runtime sizes its thread pool to the host's cores, not the container's CPU limit:
+    more threads than the limit allows only queue for the cgroup's quota. Whole cores, at least 1."""
+    return max(1, resources.cpu_limit_millis // 1000)
 
 
 def model_dir(artifact: ModelArtifact) -> str:
@@ -107,6 +115,9 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         liveness=health,
         startup_budget_seconds=startup_budget_seconds(artifact.weight_bytes, WARMUP_SECONDS),
     )
+    resources = resources_for(model, sizing, cpu_bound=not sizing.use_gpu)
+    # CPU models compute on the container's cores; GPU models keep ONNX Runtime's default.
+    threads = ("--intra-op-threads", str(intra_op_threads(resources))) if model.gpu_count == 0 else ()
     server = Container(
         name="server",
         image=image,
@@ -126,6 +137,9 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
             str(options.max_running_requests or model.concurrency),
             "--max-queued",
             str(options.max_queued_requests),
+            "--max-context-tokens",
+            str(model.max_context_tokens),
+            *threads,
         ),
         env={"HOME": "/tmp", "HF_HUB_OFFLINE": "1"},
         ports=(Port("http", PORT),),
@@ -133,11 +147,8 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         writable_paths=(TMP,),
         cache=CacheMount(MODELS, read_only=True),
         secret_files=(API_KEYS_FILE,),
-        resources=resources_for(model, sizing, cpu_bound=not sizing.use_gpu),
+        resources=resources,
     )
-    fetch_env = {"HOME": "/tmp", "HF_HOME": f"{MODELS}/hf", "HF_HUB_DISABLE_TELEMETRY": "1"}
-    if hf_token_files(spec):
-        fetch_env["HF_TOKEN_PATH"] = HF_TOKEN_FILE.path
     # The steps run the Dockerfile's model-fetch / model-builder targets (huggingface_hub,
     # and for conversions torch + transformers), so the server image carries neither.
     if artifact.convert:
@@ -157,7 +168,7 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         image=fetch_image,
         image_tag=fetch_tag,
         command=command,
-        env=fetch_env,
+        env=hugging_face_fetch_env(spec, home="/tmp", hf_home=f"{MODELS}/hf"),
         writable_paths=(WritablePath("/tmp", "temporary files, model builder scratch", size_bytes=4 * GIB),),
         cache=CacheMount(MODELS, read_only=False),
         secret_files=hf_token_files(spec),

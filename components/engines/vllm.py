@@ -6,20 +6,24 @@ Facts (../shared/research/observability-security.md §1, seed-module03.md §8): 
 argument nor a plain environment variable) protects only the ``/v1`` routes; the CUDA image
 needs a GPU; non-root with a read-only root filesystem needs writable HOME, compile caches,
 ``/tmp`` and a RAM-backed ``/dev/shm``; ``--enable-auto-tool-choice`` needs
-``--tool-call-parser``; a quantization flag only for checkpoints that carry it.
+``--tool-call-parser``; ``--quantization`` only for custom checkpoints: the catalog's AWQ and FP8
+checkpoints carry ``quantization_config``, from which vLLM picks the method and its fastest
+kernel (``--quantization awq`` would force the slow AWQ kernel over AWQ-Marlin).
 """
 
 from __future__ import annotations
 
 import math
 
-from components.catalog.sizing import GIB
+from components.catalog import Sizing
+from components.catalog.sizing import GIB, gpu_without_bf16
 from components.engines.common import (
     HUGGING_FACE_HOSTS,
     TMP,
     cache_size_bytes,
     fetch_resources,
     hf_token_files,
+    hugging_face_fetch_env,
     image_for,
     python_http_check,
     resources_for,
@@ -41,7 +45,7 @@ from components.plan import (
     startup_budget_seconds,
 )
 from components.spec import DeploymentSpec, ModelArtifact, ModelSpec, resolve_artifact, size_model
-from components.spec.models import VllmOptions
+from components.spec.models import GpuRequest, VllmOptions
 
 GPU_IMAGE = Image("vllm/vllm-openai", "v0.11.0")
 CPU_IMAGE = Image("public.ecr.aws/q9t5s3a7/vllm-cpu-release-repo", "v0.10.2")
@@ -50,13 +54,16 @@ HOME = "/home/vllm"
 HF_HOME = "/models/hf"
 COMPILE_CACHE = "/cache"
 API_KEY_FILE = SecretFile("apiKey", "/run/secrets/api-key")
-#: Quantizations that are a ``--quantization`` method; bf16/fp16 checkpoints need none.
-QUANTIZATION_FLAGS = {"awq": "awq", "gptq": "gptq", "fp8": "fp8"}
 GPU_WARMUP_SECONDS = 180
 CPU_WARMUP_SECONDS = 120
 
-#: Runs ``vllm serve`` with the API key read from its secret file.
-SERVE_WRAPPER = f'VLLM_API_KEY="$(cat {API_KEY_FILE.path})" exec vllm serve "$@"'
+#: Runs ``vllm serve`` with the API key read from its secret file, and refuses to start without
+#: one: vLLM treats an empty key as no key and serves /v1 to anyone.
+SERVE_WRAPPER = (
+    f'key="$(cat {API_KEY_FILE.path})" && [ -n "$key" ] || '
+    f'{{ echo "no API key in {API_KEY_FILE.path}" >&2; exit 1; }}\n'
+    'VLLM_API_KEY="$key" exec vllm serve "$@"'
+)
 
 
 def serve_args(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, spec: DeploymentSpec) -> list[str]:
@@ -75,18 +82,15 @@ def serve_args(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, 
         "--max-num-seqs",
         str(model.concurrency),
         "--dtype",
-        _dtype(options, sizing.gpu_class.supports_bf16 if sizing.gpu_class else True),
+        _dtype(model, artifact, options, sizing),
     ]
     if not options.cpu_image:
         utilization = options.gpu_memory_utilization or sizing.gpu_memory_utilization or 0.9
         args += ["--gpu-memory-utilization", f"{utilization:.2f}"]
         if model.gpu_count > 1:
             args += ["--tensor-parallel-size", str(model.gpu_count)]
-    flag = QUANTIZATION_FLAGS.get(artifact.quantization or "")
     if model.source is not None and artifact.quantization:
-        flag = artifact.quantization  # custom checkpoints name their vLLM method directly
-    if flag:
-        args += ["--quantization", flag]
+        args += ["--quantization", artifact.quantization]  # the user names vLLM's method
     if options.tool_calling:
         parser = options.tool_call_parser or artifact.tool_call_parser
         assert parser is not None, "spec rules guarantee a parser when tool calling is on"
@@ -94,11 +98,18 @@ def serve_args(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, 
     return args + list(options.extra_args)
 
 
-def _dtype(options: VllmOptions, gpu_has_bf16: bool) -> str:
-    """bfloat16 checkpoints run as float16 on GPUs without bfloat16 (T4)."""
-    if options.dtype == "auto" and not options.cpu_image and not gpu_has_bf16:
-        return "float16"
-    return options.dtype
+def _dtype(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, sizing: Sizing) -> str:
+    """bfloat16 checkpoints run as float16 on GPUs without bfloat16 (T4): the stack's ``gpu.vmSize``
+    when it names one, else the sizing's class. Never for a model vLLM refuses float16 for: the
+    spec rules keep those off such GPUs, and ``auto`` picks bfloat16 from the checkpoint."""
+    if options.dtype != "auto" or options.cpu_image or artifact.requires_bf16:
+        return options.dtype
+    vm_size = model.gpu.vm_size if isinstance(model.gpu, GpuRequest) else None
+    if vm_size is not None:
+        has_bf16 = gpu_without_bf16(vm_size) is None
+    else:
+        has_bf16 = sizing.gpu_class is None or sizing.gpu_class.supports_bf16
+    return "auto" if has_bf16 else "float16"
 
 
 def _env(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions) -> dict[str, str]:
@@ -160,22 +171,17 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         cache=CacheMount("/models", read_only=True),
         secret_files=(API_KEY_FILE,),
         resources=resources_for(model, sizing, cpu_bound=options.cpu_image),
-        run_as_user=10001,
-        run_as_group=0,  # vLLM's images support arbitrary UIDs in group 0
     )
     fetch = Container(
         name="fetch",
         image=image,
         image_tag=image.ref,
         command=("python3", "-c", fetch_script(artifact)),
-        env={"HOME": HOME, "HF_HOME": HF_HOME, "HF_HUB_DISABLE_TELEMETRY": "1"}
-        | ({"HF_TOKEN_PATH": "/run/secrets/hf-token"} if hf_token_files(spec) else {}),
+        env=hugging_face_fetch_env(spec, home=HOME, hf_home=HF_HOME),
         writable_paths=(TMP, WritablePath(HOME, "HOME", size_bytes=64 * 1024**2)),
         cache=CacheMount("/models", read_only=False),
         secret_files=hf_token_files(spec),
         resources=fetch_resources(),
-        run_as_user=10001,
-        run_as_group=0,
     )
     return ServingPlan(
         model=model.name,

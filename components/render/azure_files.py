@@ -10,30 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.render.azure_placeholders import ARM_TYPES
 from components.render.harness import Recording
 from components.render.recorder import RecordedResource
-from components.render.yamlout import to_yaml
+from components.render.yamlout import sorted_keys, to_yaml
 from components.spec import DeploymentSpec
 
 PREFIX = "azure-native:"
-#: Inputs that hold the physical name of a resource, by preference.
-NAME_INPUTS = (
-    "resourceName",
-    "resourceGroupName",
-    "vaultName",
-    "secretName",
-    "registryName",
-    "workspaceName",
-    "agentPoolName",
-    "azureMonitorWorkspaceName",
-    "dataCollectionEndpointName",
-    "dataCollectionRuleName",
-    "associationName",
-    "actionGroupName",
-    "ruleGroupName",
-    "federatedIdentityCredentialResourceName",
-    "name",
-)
 
 
 def _role_names() -> dict[str, str]:
@@ -42,23 +25,12 @@ def _role_names() -> dict[str, str]:
     return {role.value: name for role, name in DISPLAY_NAMES.items()}
 
 
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
-
-
 def _physical_name(resource: RecordedResource) -> str:
-    own = {
-        "azure-native:resources:ResourceGroup": "resourceGroupName",
-        "azure-native:containerservice:AgentPool": "agentPoolName",
-        "azure-native:keyvault:Secret": "secretName",
-        "azure-native:managedidentity:FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
-    }.get(resource.type)
-    keys = (own,) if own else tuple(k for k in NAME_INPUTS if k != "resourceGroupName")
-    for key in keys:
+    """The name Azure gives the resource: the input :data:`ARM_TYPES` names for its type (the same
+    one the placeholders build its id from), else a plain ``name`` input, else the logical name."""
+    arm = ARM_TYPES.get(resource.type)
+    keys = (arm.name_input,) if arm is not None and arm.name_input else ()
+    for key in (*keys, "name"):
         value = resource.inputs.get(key)
         if isinstance(value, str):
             return value
@@ -76,7 +48,7 @@ def azure_view(resource: RecordedResource) -> dict[str, Any]:
     if kind == "RoleAssignment":
         guid = str(resource.inputs.get("roleDefinitionId", "")).rsplit("/", 1)[-1]
         view["role"] = _role_names().get(guid, "unknown built-in role")
-    view["inputs"] = _sorted(resource.inputs)
+    view["inputs"] = sorted_keys(resource.inputs)
     return view
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from components.render.harness import Recording
 from components.render.recorder import MASK, RecordedResource
-from components.render.yamlout import to_yaml
+from components.render.yamlout import sorted_keys, to_yaml
 from components.spec import DeploymentSpec
 
 KINDS = {
@@ -49,15 +49,6 @@ CONTAINER_FIELDS = (
 )
 
 
-def _sorted(value: Any) -> Any:
-    """Nested mappings in key order: the wire format does not keep one."""
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
-
-
 def _uploads(value: Any) -> Any:
     """Paths and sizes of uploaded files; contents live in their own files or are secret."""
     if value == MASK:
@@ -83,12 +74,12 @@ def _container(resource: RecordedResource) -> dict[str, Any]:
             value = _uploads(value)
         elif field == "labels":
             value = _labels(value)
-        view[field] = _sorted(value)
+        view[field] = sorted_keys(value)
     return view
 
 
 def _other(kind: str, resource: RecordedResource) -> dict[str, Any]:
-    return {"kind": kind, "resource": resource.name, **_sorted(resource.inputs)}
+    return {"kind": kind, "resource": resource.name, **sorted_keys(resource.inputs)}
 
 
 def docker_files(recording: Recording, spec: DeploymentSpec) -> dict[str, str]:

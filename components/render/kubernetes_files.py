@@ -15,7 +15,7 @@ from typing import Any
 
 from components.render.harness import Recording
 from components.render.recorder import MASK, RecordedResource
-from components.render.yamlout import to_yaml
+from components.render.yamlout import sorted_keys, to_yaml
 from components.secrets.kubernetes import KEYS_ANNOTATION
 from components.spec import DeploymentSpec
 
@@ -25,15 +25,6 @@ CLUSTER_SCOPE = "_cluster"
 HELM_FOLDER = "_helm"
 #: Top-level fields in the order kubectl shows them; the rest follow alphabetically.
 LEADING = ("apiVersion", "kind", "metadata")
-
-
-def _sorted(value: Any) -> Any:
-    """Mappings in key order (the wire format keeps none); lists keep theirs."""
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
 
 
 def _unmask_keys(document: dict[str, Any]) -> None:
@@ -47,7 +38,7 @@ def _unmask_keys(document: dict[str, Any]) -> None:
 
 def kubernetes_object(resource: RecordedResource) -> dict[str, Any]:
     """The object a typed or custom resource applies, with a readable field order."""
-    inputs = _sorted(resource.inputs)
+    inputs = sorted_keys(resource.inputs)
     document = {key: inputs[key] for key in LEADING if key in inputs}
     document.update({key: value for key, value in inputs.items() if key not in LEADING})
     if document.get("kind") == "Secret":
@@ -66,7 +57,7 @@ def helm_release(resource: RecordedResource) -> dict[str, Any]:
         "repository": (inputs.get("repositoryOpts") or {}).get("repo"),
         "version": inputs.get("version"),
         "createNamespace": inputs.get("createNamespace", False),
-        "values": _sorted(inputs.get("values", {})),
+        "values": sorted_keys(inputs.get("values", {})),
     }
 
 

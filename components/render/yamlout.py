@@ -19,6 +19,15 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _ReadableDumper.add_representer(str, _str)
 
 
+def sorted_keys(value: Any) -> Any:
+    """Nested mappings in key order (recorded inputs keep none that matters); lists keep theirs."""
+    if isinstance(value, dict):
+        return {key: sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_keys(item) for item in value]
+    return value
+
+
 def to_yaml(document: Any) -> str:
     """YAML with keys in the order given (callers sort where order is not meaningful)."""
     return yaml.dump(document, Dumper=_ReadableDumper, sort_keys=False, default_flow_style=False, width=4096)

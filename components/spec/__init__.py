@@ -44,7 +44,12 @@ def _decode(text: str) -> object:
 
 
 def parse_config(config: Mapping[str, str]) -> DeploymentSpec:
-    """Validate the ``slm-deploy:*`` keys of ``config``; other namespaces are ignored."""
+    """Validate the ``slm-deploy:*`` keys of ``config``; other namespaces are ignored.
+
+    The stack file is camelCase only: keys are matched by alias, never by Python field name,
+    so ``max_context_tokens`` is an unknown key with a hint rather than a second spelling that
+    works in some places and not in others (environment defaults are injected camelCase).
+    """
     raw: dict[str, object] = {}
     problems: list[Problem] = []
     prefix = f"{NAMESPACE}:"
@@ -59,7 +64,7 @@ def parse_config(config: Mapping[str, str]) -> DeploymentSpec:
     if problems:
         raise SpecError(problems)
     try:
-        return DeploymentSpec.model_validate(raw)
+        return DeploymentSpec.model_validate(raw, by_alias=True, by_name=False)
     except ValidationError as exc:
         from components.spec.errors import problems_from_validation_error
 

@@ -4,7 +4,8 @@
 replica counts, context windows, Prometheus retention, alert thresholds and severities, and
 for AKS the control plane tier, upgrade channel, sign-in and Key Vault purge protection. They
 are merged into the raw configuration before validation, so an explicit value always wins
-and a parsed :class:`~components.spec.models.DeploymentSpec` is complete.
+and a parsed :class:`~components.spec.models.DeploymentSpec` is complete. Keys are camelCase,
+the only spelling :func:`components.spec.parse_config` accepts.
 """
 
 from __future__ import annotations
@@ -95,30 +96,22 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
 }
 
 
-def _get(data: dict[str, Any], alias: str, name: str) -> Any:
-    return data.get(alias, data.get(name))
-
-
-def _has(data: dict[str, Any], alias: str, name: str) -> bool:
-    return alias in data or name in data
-
-
 def _model_context_length(model: dict[str, Any]) -> int | None:
     preset = load_catalog().get(str(model.get("preset")))
     if preset is not None:
         return preset.context_length
     source = model.get("source")
     if isinstance(source, dict):
-        length = _get(source, "contextLength", "context_length")
+        length = source.get("contextLength")
         return length if isinstance(length, int) else None
     return None
 
 
 def _model_defaults(model: dict[str, Any], env: EnvironmentDefaults, single_host: bool) -> dict[str, Any]:
     model = dict(model)
-    if not _has(model, "replicas", "replicas") and model.get("autoscaling") is None:
+    if "replicas" not in model and model.get("autoscaling") is None:
         model["replicas"] = 1 if single_host else env.replicas
-    if not _has(model, "maxContextTokens", "max_context_tokens"):
+    if "maxContextTokens" not in model:
         limit = _model_context_length(model)
         model["maxContextTokens"] = min(env.max_context_tokens, limit) if limit else env.max_context_tokens
     return model

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 
 NAMESPACE = "slm-deploy"
 
@@ -68,9 +69,7 @@ def _message(error: Any, known_keys: Iterable[str]) -> str:
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(error["loc"][-1]), list(known_keys), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"is not a known key{hint}"
+        return f"is not a known key{_did_you_mean(str(error['loc'][-1]), list(known_keys))}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     message = str(error["msg"])
@@ -78,6 +77,15 @@ def _message(error: Any, known_keys: Iterable[str]) -> str:
     if value is not None and not isinstance(value, dict | list):
         return f"{message}, got {value!r}"
     return message
+
+
+def _did_you_mean(key: str, known_keys: list[str]) -> str:
+    """A hint for a misspelt key; a snake_case key gets its camelCase spelling."""
+    camel = to_camel(key)
+    if camel != key and camel in known_keys:
+        return f" (stack files spell keys in camelCase: did you mean {camel!r}?)"
+    close = difflib.get_close_matches(key, known_keys, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def problems_from_validation_error(exc: ValidationError, model: Any) -> list[Problem]:

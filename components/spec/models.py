@@ -1,6 +1,7 @@
 """The stack configuration as typed models: the contract of ``stacks/Pulumi.<stack>.yaml``.
 
-Field names are snake_case in Python and camelCase in the stack file (``maxContextTokens``).
+Field names are snake_case in Python and camelCase in the stack file (``maxContextTokens``), which
+accepts no other spelling (:func:`components.spec.parse_config` validates by alias only).
 Each top-level field is one Pulumi config key in the ``slm-deploy`` namespace. Models reject
 unknown keys so that a typo is an error, not a silently ignored setting. Cross-field rules live
 in :mod:`components.spec.rules`; environment defaults in :mod:`components.spec.defaults`.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, ip_address
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -40,11 +41,6 @@ Duration = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9]+(ms|s|m|h|d|w|y)$"),
     Field(description="A Prometheus duration such as 30s, 10m, 7d."),
-]
-Quantity = Annotated[
-    str,
-    StringConstraints(pattern=r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$"),
-    Field(description="A Kubernetes quantity such as 500m, 8Gi."),
 ]
 #: A secret value. In the stack file it is ``{secure: ...}`` (set it with
 #: ``pulumi config set --secret --path``); the program sees the decrypted text.
@@ -135,6 +131,39 @@ def _described(pattern: str, description: str) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "pattern": pattern, "description": description})
 
 
+_MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"
+_CPU_PATTERN = r"^[0-9]+(\.[0-9]+)?m?$"
+
+
+def _memory_problem(value: str) -> str | None:
+    if re.fullmatch(_MEMORY_PATTERN, value):
+        return None
+    if re.fullmatch(_CPU_PATTERN, value):
+        return "is not a memory size: 'm' means thousandths of a byte; write Mi (mebibytes) or M (megabytes)"
+    return "is not a memory size: a number with an optional suffix Ki, Mi, Gi, Ti (binary) or k, M, G, T (decimal)"
+
+
+def _cpu_problem(value: str) -> str | None:
+    if re.fullmatch(_CPU_PATTERN, value):
+        return None
+    return "is not a CPU quantity: cores (4, 0.5) or millicores (500m)"
+
+
+#: Memory and storage in bytes: binary (Ki, Mi, Gi, Ti) or decimal (k, M, G, T) suffixes. No
+#: ``m``: Kubernetes reads ``500m`` as half a byte, never as 500 MiB.
+MemoryQuantity = Annotated[
+    str,
+    _checked(_memory_problem),
+    _described(_MEMORY_PATTERN, "A memory or storage size in bytes, with an optional suffix: 8Gi, 512Mi, 500M."),
+]
+#: CPU: cores, or thousandths of a core with ``m``.
+CpuQuantity = Annotated[
+    str,
+    _checked(_cpu_problem),
+    _described(_CPU_PATTERN, "CPU cores such as 4 or 0.5, or millicores such as 500m."),
+]
+
+
 def _key_vault_name_problem(value: str) -> str | None:
     # https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftkeyvault
     if not 3 <= len(value) <= 24:
@@ -185,6 +214,28 @@ ResourceGroupName = Annotated[
     str,
     _checked(_resource_group_problem),
     _described(r"^[-\w.()]{0,89}[-\w()]$", "1 to 90 letters, digits, '-', '_', '.', '(', ')'."),
+]
+
+
+def _ip_address_problem(value: str) -> str | None:
+    try:
+        ip_address(value)
+    except ValueError:
+        return "is not an IP address (127.0.0.1 keeps ports on this machine, 0.0.0.0 publishes them)"
+    return None
+
+
+#: An IPv4 or IPv6 address kept as text (it goes into Docker's port bindings as written).
+IpAddressText = Annotated[
+    str,
+    _checked(_ip_address_problem),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
+            "description": "An IPv4 or IPv6 address such as 127.0.0.1.",
+        }
+    ),
 ]
 AzureRegion = Annotated[
     str,
@@ -261,7 +312,6 @@ class Modelfile(Section):
     """Go template for prompts; the base model's template when unset."""
     parameters: dict[
         Literal[
-            "num_ctx",
             "temperature",
             "top_p",
             "top_k",
@@ -273,9 +323,10 @@ class Modelfile(Section):
         ],
         float | int,
     ] = Field(default_factory=dict)
-    """PARAMETER lines; ``num_ctx`` defaults to ``maxContextTokens``."""
+    """PARAMETER lines. No ``num_ctx``: it is always ``maxContextTokens``, which sizing and the context
+    rule check."""
     stop: list[str] = Field(default_factory=list)
-    """PARAMETER stop lines."""
+    """PARAMETER stop lines, written raw between double quotes: no '"' and no line breaks."""
 
 
 class OllamaOptions(Section):
@@ -284,7 +335,7 @@ class OllamaOptions(Section):
     keep_alive: str = "-1"
     """OLLAMA_KEEP_ALIVE: how long the model stays loaded; -1 keeps it loaded."""
     num_parallel: int | None = Field(default=None, ge=1)
-    """OLLAMA_NUM_PARALLEL; defaults to the model's ``concurrency``."""
+    """OLLAMA_NUM_PARALLEL; the model's ``concurrency`` (what memory is sized for) by default and at most."""
     max_loaded_models: int = Field(default=1, ge=1)
     """OLLAMA_MAX_LOADED_MODELS."""
     flash_attention: bool = False
@@ -310,7 +361,7 @@ class OnnxOptions(Section):
     """ONNX Runtime GenAI server options."""
 
     max_running_requests: int | None = Field(default=None, ge=1)
-    """Concurrent generations; defaults to the model's ``concurrency``."""
+    """Concurrent generations; the model's ``concurrency`` (what memory is sized for) by default and at most."""
     max_queued_requests: int = Field(default=32, ge=0)
     """Requests waiting beyond the running ones before 429."""
 
@@ -338,9 +389,9 @@ class ModelSpec(Section):
     gpu: bool | GpuRequest = False
     """``true`` or ``{count, vmSize}`` for a GPU; ``false`` runs on CPU."""
     image: ImageOverride | None = None
-    memory_limit: Quantity | None = None
+    memory_limit: MemoryQuantity | None = None
     """Override the sizing's container memory limit."""
-    cache_size: Quantity | None = None
+    cache_size: MemoryQuantity | None = None
     """Override the model cache volume size."""
     modelfile: Modelfile | None = None
     """Ollama only."""
@@ -441,7 +492,7 @@ class Alerting(Section):
 class DockerSettings(Section):
     """Local Docker target settings."""
 
-    bind_address: str = "127.0.0.1"
+    bind_address: IpAddressText = "127.0.0.1"
     """Host address ports are published on; 0.0.0.0 exposes them to the network."""
     host: str | None = None
     """Docker host (``unix:///var/run/docker.sock`` by default)."""
@@ -507,10 +558,10 @@ class KubernetesSettings(Section):
     """Install kube-prometheus-stack; false when a Prometheus operator already runs."""
     monitoring_release: str = "kube-prometheus-stack"
     """Helm release name the Prometheus operator selects rules and monitors by."""
-    quota_cpu: Quantity | None = None
+    quota_cpu: CpuQuantity | None = None
     """ResourceQuota on CPU limits; by default what every model at its maximum replicas plus
     one rolling-update surge pod needs."""
-    quota_memory: Quantity | None = None
+    quota_memory: MemoryQuantity | None = None
     """ResourceQuota on memory limits; derived like ``quotaCpu`` when unset."""
     quota_gpu: int | None = Field(default=None, ge=0)
     """ResourceQuota on GPUs; derived like ``quotaCpu`` when unset."""

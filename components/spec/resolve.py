@@ -63,6 +63,8 @@ class ModelArtifact:
     gated: bool
     license: str | None
     display_name: str
+    requires_bf16: bool = False
+    """The engine refuses float16 for this model (Gemma 3 on vLLM): it needs a GPU with bfloat16."""
 
     @property
     def downloads_from_huggingface(self) -> bool:
@@ -106,6 +108,7 @@ def _preset_artifact(
         gated=preset.gated,
         license=preset.license,
         display_name=preset.display_name,
+        requires_bf16=preset.requires_bf16 and model.engine is Engine.VLLM,
     )
 
 
@@ -113,16 +116,7 @@ def _from_preset(model: ModelSpec, name: str, preset: Preset) -> ModelArtifact:
     support = preset.engines.get(model.engine)
     vllm = preset.engines.get(Engine.VLLM)
     if support is None and model.engine is Engine.ONNX and vllm is not None:
-        precision = model.quantization or "int4"
-        if precision not in ONNX_CONVERSION_BYTES_PER_PARAMETER:
-            choices = ", ".join(ONNX_CONVERSION_BYTES_PER_PARAMETER)
-            raise ArtifactError(
-                Problem(
-                    ("quantization",),
-                    f"{precision!r} is not a model builder precision for {name} (no published ONNX build); "
-                    f"choose one of {choices}",
-                )
-            )
+        precision = _builder_precision(model, f"{name} (no published ONNX build)")
         source = vllm.variants[vllm.default_quantization]
         weight = int(preset.parameters * ONNX_CONVERSION_BYTES_PER_PARAMETER[precision])
         return _preset_artifact(
@@ -163,12 +157,26 @@ def _from_preset(model: ModelSpec, name: str, preset: Preset) -> ModelArtifact:
     )
 
 
+def _builder_precision(model: ModelSpec, what: str) -> str:
+    """The model builder's precision for a conversion: the stack's quantization, int4 by default."""
+    precision = model.quantization or "int4"
+    if precision not in ONNX_CONVERSION_BYTES_PER_PARAMETER:
+        choices = ", ".join(ONNX_CONVERSION_BYTES_PER_PARAMETER)
+        raise ArtifactError(
+            Problem(
+                ("quantization",), f"{precision!r} is not a model builder precision for {what}; choose one of {choices}"
+            )
+        )
+    return precision
+
+
 def _from_source(model: ModelSpec) -> ModelArtifact:
     source = model.source
     assert source is not None
     ref: str | None
     subfolder = None
     convert = False
+    quantization = model.quantization
     if model.engine is Engine.VLLM:
         ref = source.huggingface
         key = "huggingface"
@@ -190,11 +198,16 @@ def _from_source(model: ModelSpec) -> ModelArtifact:
         ref, key, subfolder = source.onnx, "onnx", source.onnx_subfolder
         if ref is None and source.huggingface is not None:
             ref, convert = source.huggingface, True
+            quantization = _builder_precision(model, f"converting {ref}")
+        elif model.quantization is not None:
+            raise ArtifactError(
+                Problem(("quantization",), "for a published ONNX build the build decides the quantization")
+            )
     if ref is None:
         raise ArtifactError(Problem(("source", key), f"is required for engine {model.engine.value}"))
     return ModelArtifact(
         engine=model.engine,
-        quantization=model.quantization,
+        quantization=quantization,
         ref=ref,
         subfolder=subfolder,
         convert=convert,
@@ -221,5 +234,6 @@ def size_model(model: ModelSpec, artifact: ModelArtifact | None = None) -> Sizin
             architecture=artifact.architecture,
             gpu=model.gpu_count > 0,
             quantization=artifact.quantization,
+            requires_bf16=artifact.requires_bf16,
         )
     )

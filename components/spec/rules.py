@@ -10,13 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.catalog import Engine, load_catalog
+from components.catalog.sizing import gpu_without_bf16
 from components.spec.aks_rules import aks_problems
 from components.spec.errors import Problem, RuleViolationError
-from components.spec.models import Target
+from components.spec.models import GpuRequest, Target
 from components.spec.resolve import ArtifactError, resolve_artifact, size_model
+from components.spec.stackfile import SECRET_PLACEHOLDER
 
 if TYPE_CHECKING:
     from components.spec.models import DeploymentSpec, ModelSpec
+    from components.spec.resolve import ModelArtifact
 
 #: Engine-specific sections of a model and the engine each belongs to.
 ENGINE_SECTIONS: dict[str, Engine] = {
@@ -37,7 +40,9 @@ def check_rules(spec: DeploymentSpec) -> None:
     problems += _docker_scale(spec)
     problems += _kubernetes_rules(spec)
     problems += _secret_references(spec)
+    problems += _api_key(spec)
     problems += aks_problems(spec)
+    problems += _bf16_pools(spec)
     if problems:
         raise RuleViolationError(problems)
 
@@ -82,7 +87,9 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
             )
         )
     problems += _gpu_rules(model)
+    problems += _bf16_rules(model, artifact)
     problems += _modelfile_rules(model)
+    problems += _parallelism_rules(model)
     if model.gpu_count > 0 and not size_model(model, artifact).fits:
         needed = size_model(model, artifact).total_bytes / 1024**3
         problems.append(
@@ -113,18 +120,49 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
 
 
 def _modelfile_rules(model: ModelSpec) -> list[Problem]:
-    """SYSTEM and TEMPLATE are written between triple quotes, which they must not contain."""
+    """SYSTEM and TEMPLATE are written between triple quotes, which they must not contain. Stop
+    strings are written raw between double quotes on one line: Ollama's parser interprets no
+    escapes and drops characters that are not printable."""
     if model.modelfile is None:
         return []
     fields = {"system": model.modelfile.system, "template": model.modelfile.template}
-    return [
+    problems = [
         Problem(("modelfile", key), 'must not contain """ (it ends the Modelfile block)')
         for key, text in fields.items()
         if text is not None and '"""' in text
     ]
+    problems += [
+        Problem(
+            ("modelfile", "stop", index),
+            "must not contain a double quote, a line break or another control character (Ollama reads the "
+            "stop string raw between double quotes)",
+        )
+        for index, stop in enumerate(model.modelfile.stop)
+        if '"' in stop or not stop.isprintable()
+    ]
+    return problems
+
+
+def _parallelism_rules(model: ModelSpec) -> list[Problem]:
+    """Memory is sized for ``concurrency`` sequences; an engine setting must not run more."""
+    settings = {
+        ("ollama", "numParallel"): model.ollama.num_parallel if model.ollama else None,
+        ("onnx", "maxRunningRequests"): model.onnx.max_running_requests if model.onnx else None,
+    }
+    return [
+        Problem(
+            path,
+            f"{value} is above concurrency {model.concurrency}, the sequences memory is sized for; raise "
+            "concurrency instead",
+        )
+        for path, value in settings.items()
+        if value is not None and value > model.concurrency
+    ]
 
 
 def _gpu_rules(model: ModelSpec) -> list[Problem]:
+    if model.engine is Engine.ONNX and model.gpu_count > 1:
+        return [Problem(("gpu", "count"), f"{model.gpu_count}: the ONNX server runs a model on one GPU; set count: 1")]
     if model.engine is not Engine.VLLM:
         return []
     cpu_image = model.vllm is not None and model.vllm.cpu_image
@@ -138,6 +176,57 @@ def _gpu_rules(model: ModelSpec) -> list[Problem]:
     if model.gpu_count > 0 and cpu_image:
         return [Problem(("vllm", "cpuImage"), "the CPU image cannot use the GPU the model asks for")]
     return []
+
+
+#: Said wherever a model cannot run as float16 (vLLM's _FLOAT16_NOT_SUPPORTED_MODELS).
+NO_FLOAT16 = "vLLM refuses float16 for this model (numerical instability)"
+BF16_GPU_HINT = "choose an Ampere or newer GPU (A10: Standard_NV36ads_A10_v5, A100, H100)"
+
+
+def _bf16_rules(model: ModelSpec, artifact: ModelArtifact) -> list[Problem]:
+    """A model that needs bfloat16 never gets float16: not as dtype, not on a GPU without bf16."""
+    if not artifact.requires_bf16:
+        return []
+    problems = []
+    if model.vllm is not None and model.vllm.dtype == "float16":
+        problems.append(Problem(("vllm", "dtype"), f"float16: {NO_FLOAT16}; use auto, bfloat16 or float32"))
+    vm_size = model.gpu.vm_size if isinstance(model.gpu, GpuRequest) else None
+    gpu = gpu_without_bf16(vm_size) if vm_size is not None else None
+    if gpu is not None:
+        problems.append(
+            Problem(("gpu", "vmSize"), f"{vm_size} has a {gpu} GPU without bfloat16 and {NO_FLOAT16}; {BF16_GPU_HINT}")
+        )
+    return problems
+
+
+def _bf16_pools(spec: DeploymentSpec) -> list[Problem]:
+    """GPU models go to any GPU pool, so a pool without bfloat16 cannot host a model that needs it."""
+    if spec.aks is None:
+        return []
+    needs_bf16 = [
+        f"models[{index}] ({model.name})"
+        for index, model in enumerate(spec.models)
+        if model.gpu_count > 0 and _requires_bf16(model)
+    ]
+    problems = []
+    for index, pool in enumerate(spec.aks.gpu_pools):
+        gpu = gpu_without_bf16(pool.vm_size) if pool.vm_size is not None else None
+        if gpu is not None and needs_bf16:
+            problems.append(
+                Problem(
+                    ("aks", "gpuPools", index, "vmSize"),
+                    f"{pool.vm_size} has a {gpu} GPU without bfloat16, and {', '.join(needs_bf16)} may be scheduled "
+                    f"on it: {NO_FLOAT16}; {BF16_GPU_HINT}",
+                )
+            )
+    return problems
+
+
+def _requires_bf16(model: ModelSpec) -> bool:
+    try:
+        return resolve_artifact(model).requires_bf16
+    except ArtifactError:
+        return False  # reported by the model rules
 
 
 def _scaling_rules(model: ModelSpec) -> list[Problem]:
@@ -249,6 +338,30 @@ def _docker_scale(spec: DeploymentSpec) -> list[Problem]:
                 Problem(("models", index, "replicas"), f"{model.replicas}: the docker target runs one container")
             )
     return problems
+
+
+#: Shortest API key accepted; generated keys have 48 characters.
+MIN_API_KEY_LENGTH = 16
+
+
+def _api_key(spec: DeploymentSpec) -> list[Problem]:
+    """A given API key must be worth having: an empty one leaves vLLM open, a short one is guessable,
+    whitespace breaks the bearer header and the ONNX server's one-key-per-line file. Never echoed."""
+    secret = spec.secrets.get("apiKey")
+    if secret is None:
+        return []
+    value = secret.get_secret_value()
+    if value == SECRET_PLACEHOLDER:
+        return []  # an offline render does not decrypt; the real value is checked at `pulumi up`
+    if len(value) < MIN_API_KEY_LENGTH or any(character.isspace() for character in value):
+        return [
+            Problem(
+                ("secrets", "apiKey"),
+                f"must be at least {MIN_API_KEY_LENGTH} characters without whitespace (leave it unset and "
+                "the program generates one)",
+            )
+        ]
+    return []
 
 
 def _secret_references(spec: DeploymentSpec) -> list[Problem]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -9,7 +10,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
-from .conftest import KEYS, MODEL, Server
+from .conftest import KEYS, MODEL, Server, StartServer
 
 pytestmark = pytest.mark.integration
 
@@ -161,6 +162,32 @@ def test_max_tokens_beyond_the_context_is_400(server: Server) -> None:
     response = post(server, "/chat/completions", {"model": MODEL, "messages": USER, "max_tokens": 8192})
     error = assert_openai_error(response, 400, "context_length_exceeded")
     assert error["param"] == "max_tokens"
+
+
+def test_max_context_tokens_clamps_the_served_context(
+    start_server: StartServer, count_tokens: Callable[[str], int]
+) -> None:
+    clamped = start_server("--max-context-tokens", "64")
+    auth = {"Authorization": f"Bearer {KEYS[0]}"}
+    assert httpx.get(f"{clamped.v1}/models", headers=auth).json()["data"][0]["max_model_len"] == 64
+
+    # The fixture's own context is 8192: these requests fit the model, not the clamp.
+    prompt_tokens = count_tokens("hello")
+    beyond = post(clamped, "/completions", {"model": MODEL, "prompt": "hello", "max_tokens": 65 - prompt_tokens})
+    error = assert_openai_error(beyond, 400, "context_length_exceeded")
+    assert "maximum context length is 64 tokens" in error["message"] and error["param"] == "max_tokens"
+    long_prompt = "zq " * 60
+    assert count_tokens(long_prompt) >= 64
+    too_long = post(clamped, "/completions", {"model": MODEL, "prompt": long_prompt, "max_tokens": 1})
+    assert assert_openai_error(too_long, 400, "context_length_exceeded")["param"] == "prompt"
+
+    within = post(clamped, "/completions", {"model": MODEL, "prompt": "hello", "max_tokens": 64 - prompt_tokens})
+    assert within.status_code == 200, within.text
+    # Without max_tokens a chat may use the rest of the clamped context, never more.
+    rest = post(clamped, "/chat/completions", {"model": MODEL, "messages": USER})
+    assert rest.status_code == 200, rest.text
+    assert rest.json()["usage"]["total_tokens"] <= 64
+    assert "Traceback" not in clamped.log_text()
 
 
 def test_body_over_the_limit_is_413(server: Server) -> None:

@@ -13,6 +13,7 @@ from slm_onnx_server.auth import ApiKeyChecker, ApiKeyError, load_api_keys
 from slm_onnx_server.config import settings_from_args
 from slm_onnx_server.engine import (
     Arrivals,
+    EngineWorker,
     Finish,
     Mailbox,
     Output,
@@ -221,6 +222,19 @@ def test_stream_interval_defaults_to_10_ms_and_must_not_be_negative(capsys: pyte
         settings_from_args(["--model-dir", str(FIXTURE), "--no-auth", "--stream-interval-ms", "-1"])
     assert caught.value.code == 2
     assert "--stream-interval-ms" in capsys.readouterr().err
+
+
+def test_max_context_tokens_is_positive_and_never_above_the_model(capsys: pytest.CaptureFixture[str]) -> None:
+    assert settings_from_args(["--model-dir", str(FIXTURE), "--no-auth"]).max_context_tokens is None
+    clamped = settings_from_args(["--model-dir", str(FIXTURE), "--no-auth", "--max-context-tokens", "2048"])
+    assert clamped.max_context_tokens == 2048
+    with pytest.raises(SystemExit) as caught:
+        settings_from_args(["--model-dir", str(FIXTURE), "--no-auth", "--max-context-tokens", "0"])
+    assert caught.value.code == 2
+    assert "--max-context-tokens" in capsys.readouterr().err
+    assert EngineWorker._clamped_context(8192, 2048) == 2048
+    assert EngineWorker._clamped_context(8192, 100_000) == 8192
+    assert EngineWorker._clamped_context(0, 2048) == 2048  # a model without a stated length
 
 
 def test_a_mailbox_hands_over_everything_that_arrived_in_order() -> None:

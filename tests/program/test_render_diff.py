@@ -107,8 +107,12 @@ def test_secret_values_never_appear_in_a_diff(
     run_stack: RunStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """local-onnx hands its API key to the server as a file: the secret is in a resource's inputs."""
-    a = render_stack(run_stack, "local-onnx", tmp_path / "a", secrets={"slm-deploy:secrets": {"apiKey": "one-Sekr3t"}})
-    b = render_stack(run_stack, "local-onnx", tmp_path / "b", secrets={"slm-deploy:secrets": {"apiKey": "two-Sekr3t"}})
+    a = render_stack(
+        run_stack, "local-onnx", tmp_path / "a", secrets={"slm-deploy:secrets": {"apiKey": "one-Sekr3t-long-enough"}}
+    )
+    b = render_stack(
+        run_stack, "local-onnx", tmp_path / "b", secrets={"slm-deploy:secrets": {"apiKey": "two-Sekr3t-long-enough"}}
+    )
     server = load_render(b).resources
     assert any("[secret]" in json.dumps(r["inputs"]) for r in server.values())
     for fmt in ("text", "markdown"):

@@ -4,7 +4,9 @@ chapter's errors (../shared/research/seed-module03.md §8) never reproduced."""
 from __future__ import annotations
 
 import json
+import subprocess
 from itertools import pairwise, product
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,23 +71,59 @@ def test_vllm_uses_float16_on_a_gpu_without_bfloat16() -> None:
     assert flag(plan.server.args, "--dtype") == "float16"
 
 
-def test_vllm_quantization_flag_only_for_quantized_checkpoints() -> None:
+def test_vllm_follows_an_explicit_gpu_vm_size_for_the_dtype() -> None:
+    on_t4 = plan_of({**VLLM_PHI, "gpu": {"vmSize": "Standard_NC4as_T4_v3"}})
+    on_a100 = plan_of({**VLLM_PHI, "maxContextTokens": 2048, "gpu": {"vmSize": "Standard_NC24ads_A100_v4"}})
+    assert flag(on_t4.server.args, "--dtype") == "float16"
+    assert flag(on_a100.server.args, "--dtype") == "auto"
+
+
+BF16_PRESETS = [name for name, preset in load_catalog().presets.items() if preset.requires_bf16]
+
+
+def test_gemma_3_presets_need_bfloat16() -> None:
+    assert set(BF16_PRESETS) == {"gemma-3-1b-it", "gemma-3-4b-it", "gemma-3-12b-it"}
+
+
+@pytest.mark.parametrize(("preset", "context"), list(product(BF16_PRESETS, [1024, 8192])))
+def test_vllm_never_runs_a_model_that_needs_bfloat16_as_float16(preset: str, context: int) -> None:
+    model = {"name": "g", "engine": "vllm", "preset": preset, "gpu": True, "maxContextTokens": context}
+    spec = spec_of(model, secrets={"hfToken": "hf_x"})
+    plan = build_plan(spec.models[0], spec)
+    sizing = size_model(spec.models[0])
+    assert sizing.gpu_class is not None and sizing.gpu_class.supports_bf16, sizing.gpu_class
+    assert flag(plan.server.args, "--dtype") == "auto"
+
+
+def test_vllm_serves_the_quantized_checkpoint_without_a_quantization_flag() -> None:
     plain = plan_of({"name": "q", "engine": "vllm", "preset": "qwen3-4b", "gpu": True})
     awq = plan_of({"name": "q", "engine": "vllm", "preset": "qwen3-4b", "gpu": True, "quantization": "awq"})
+    assert plain.server.args[0] == "Qwen/Qwen3-4B"
+    assert awq.server.args[0] == "Qwen/Qwen3-4B-AWQ", "AWQ needs the AWQ checkpoint, not the bf16 one"
+    # vLLM reads the method from the checkpoint's quantization_config and picks AWQ-Marlin;
+    # --quantization awq would force the slow AWQ kernel.
+    assert "--quantization" not in awq.server.args
     assert "--quantization" not in plain.server.args
-    assert flag(awq.server.args, "--quantization") == "awq"
-    assert awq.server.args[0] != plain.server.args[0], "AWQ needs the AWQ checkpoint, not the bf16 one"
 
 
-def test_every_catalog_checkpoint_gets_a_quantization_flag_only_if_it_is_one() -> None:
+def test_no_catalog_checkpoint_gets_a_quantization_flag() -> None:
     catalog = load_catalog()
     for name, preset in catalog.presets.items():
         support = preset.engines.get(Engine.VLLM)
-        for quantization in support.variants if support else []:
+        for quantization, variant in (support.variants if support else {}).items():
             model = {"name": "m", "engine": "vllm", "preset": name, "gpu": True, "quantization": quantization}
             plan = plan_of(model, secrets={"hfToken": "hf_x"})
-            expected = quantization if quantization in ("awq", "gptq", "fp8") else None
-            assert flag(plan.server.args, "--quantization") == expected, (name, quantization)
+            assert plan.server.args[0] == variant.ref, (name, quantization)
+            assert "--quantization" not in plan.server.args, (name, quantization)
+
+
+def test_a_custom_checkpoint_gets_the_quantization_method_it_names() -> None:
+    source = {"huggingface": "org/model-gptq", "parameters": 10**9, "contextLength": 8192, "weightBytes": 10**9}
+    named = plan_of({"name": "c", "engine": "vllm", "source": source, "gpu": True, "quantization": "gptq_marlin"})
+    unnamed = plan_of({"name": "c", "engine": "vllm", "source": source, "gpu": True})
+    assert named.server.args[0] == "org/model-gptq"
+    assert flag(named.server.args, "--quantization") == "gptq_marlin"
+    assert "--quantization" not in unnamed.server.args
 
 
 @pytest.mark.parametrize(("preset", "tools"), list(product(["phi-4-mini-instruct", "qwen3-1.7b"], [True, False])))
@@ -108,6 +146,46 @@ def test_vllm_api_key_is_a_secret_file_never_an_argument_or_variable() -> None:
     assert plan.server.command is not None and "/run/secrets/api-key" in plan.server.command[2]
 
 
+def run_serve_wrapper(tmp_path: Path, key: str | None) -> subprocess.CompletedProcess[str]:
+    """The server's real command under /bin/sh, with the key file moved into tmp_path and a fake
+    ``vllm`` on PATH that prints what it was started with."""
+    key_file = tmp_path / "api-key"
+    if key is not None:
+        key_file.write_text(key)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "vllm"
+    fake.write_text('#!/bin/sh\necho "key=$VLLM_API_KEY args=$*"\n')
+    fake.chmod(0o755)
+    command = plan_of(VLLM_PHI).server.command
+    assert command is not None and command[:2] == ("/bin/sh", "-c")
+    script = command[2].replace("/run/secrets/api-key", str(key_file))
+    return subprocess.run(
+        ["/bin/sh", "-c", script, *command[3:], "microsoft/Phi-4-mini-instruct", "--port", "8000"],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("key", [None, "", "\n"])
+def test_vllm_refuses_to_start_without_an_api_key(tmp_path: Path, key: str | None) -> None:
+    result = run_serve_wrapper(tmp_path, key)
+    assert result.returncode == 1
+    assert "no API key" in result.stderr
+    assert "key=" not in result.stdout, "vllm must not start"
+
+
+def test_vllm_starts_with_the_key_from_its_file(tmp_path: Path) -> None:
+    result = run_serve_wrapper(tmp_path, "sk-local-test-key-0123456789\n")
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.strip() == "key=sk-local-test-key-0123456789 args=serve microsoft/Phi-4-mini-instruct --port 8000"
+    )
+
+
 def test_vllm_writable_paths_cache_and_shared_memory() -> None:
     plan = plan_of(VLLM_PHI)
     paths = {w.path: w for w in plan.server.writable_paths}
@@ -124,15 +202,21 @@ def test_vllm_writable_paths_cache_and_shared_memory() -> None:
     assert fetch.env["HF_HOME"] == "/models/hf"
 
 
-def test_hugging_face_token_is_a_secret_file_for_the_download_only() -> None:
-    plan = plan_of(VLLM_PHI, secrets={"hfToken": "hf_x"})
+@pytest.mark.parametrize(
+    "model", [VLLM_PHI, {"name": "o", "engine": "onnx", "preset": "qwen3-0.6b"}], ids=["vllm", "onnx"]
+)
+def test_hugging_face_token_is_a_secret_file_for_the_download_only(model: dict[str, Any]) -> None:
+    plan = plan_of(model, secrets={"hfToken": "hf_x"})
     fetch = plan.fetch.container
     assert [(s.secret, s.path) for s in fetch.secret_files] == [("hfToken", "/run/secrets/hf-token")]
     assert fetch.env["HF_TOKEN_PATH"] == "/run/secrets/hf-token"
+    assert fetch.env["HF_HUB_DISABLE_TELEMETRY"] == "1"
+    assert fetch.cache is not None and fetch.env["HF_HOME"].startswith(fetch.cache.path)
     assert "hfToken" not in {s.secret for s in plan.server.secret_files}
     assert "HF_TOKEN" not in fetch.env
-    no_token = plan_of(VLLM_PHI)
+    no_token = plan_of(model)
     assert no_token.fetch.container.secret_files == ()
+    assert "HF_TOKEN_PATH" not in no_token.fetch.container.env
 
 
 def test_vllm_cpu_image_is_the_cpu_build() -> None:
@@ -191,6 +275,29 @@ def test_modelfile_has_valid_instructions_only() -> None:
     assert "context_length" not in modelfile
 
 
+def test_modelfile_stop_strings_are_written_raw() -> None:
+    # Ollama's parser only strips the double quotes: a JSON escape would be part of the stop string.
+    stops = ["<|im_end|>", "Usuário:", "\\end", "it's"]
+    modelfile = plan_of({**OLLAMA, "modelfile": {"stop": stops}}).config_files_for_review["chat.Modelfile"]
+    assert [line for line in modelfile.splitlines() if line.startswith("PARAMETER stop")] == [
+        'PARAMETER stop "<|im_end|>"',
+        'PARAMETER stop "Usuário:"',
+        'PARAMETER stop "\\end"',
+        'PARAMETER stop "it\'s"',
+    ]
+
+
+def test_modelfile_num_ctx_is_always_the_context_window() -> None:
+    modelfile = plan_of({**OLLAMA, "maxContextTokens": 3072}).config_files_for_review["chat.Modelfile"]
+    assert [line for line in modelfile.splitlines() if "num_ctx" in line] == ["PARAMETER num_ctx 3072"]
+    assert plan_of({**OLLAMA, "maxContextTokens": 3072}).server.env["OLLAMA_CONTEXT_LENGTH"] == "3072"
+
+
+def test_ollama_runs_concurrency_sequences_in_parallel_by_default() -> None:
+    plan = plan_of({**OLLAMA, "concurrency": 6, "ollama": {}})
+    assert plan.server.env["OLLAMA_NUM_PARALLEL"] == "6"
+
+
 def test_ollama_model_is_pulled_and_created_by_a_step_against_a_running_server() -> None:
     plan = plan_of(OLLAMA)
     fetch = plan.fetch.container
@@ -237,6 +344,60 @@ def test_onnx_server_runs_the_project_image_on_a_read_only_model() -> None:
     assert plan.metrics.prefix == "ortgenai:"
 
 
+def test_onnx_server_serves_the_context_window_of_the_spec() -> None:
+    plan = plan_of({"name": "o", "engine": "onnx", "preset": "qwen3-0.6b", "maxContextTokens": 3072})
+    assert flag(plan.server.args, "--max-context-tokens") == "3072"
+
+
+@pytest.mark.parametrize("concurrency", [1, 4, 8, 16])
+def test_onnx_cpu_threads_follow_the_cpu_limit_in_whole_cores(concurrency: int) -> None:
+    plan = plan_of({"name": "o", "engine": "onnx", "preset": "qwen3-0.6b", "concurrency": concurrency})
+    resources = plan.server.resources
+    assert resources is not None
+    threads = flag(plan.server.args, "--intra-op-threads")
+    assert threads is not None and int(threads) == max(1, resources.cpu_limit_millis // 1000)
+    assert 1 <= int(threads) * 1000 <= resources.cpu_limit_millis
+
+
+def test_onnx_plan_arguments_are_what_the_server_parses() -> None:
+    from slm_onnx_server.config import settings_from_args
+
+    plan = plan_of({"name": "o", "engine": "onnx", "preset": "qwen3-0.6b", "maxContextTokens": 2048})
+    args = list(plan.server.args)
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "tiny-genai"
+    args[args.index("--model-dir") + 1] = str(fixture)  # the real path exists only in the container
+    settings = settings_from_args(args)
+    assert settings.max_context_tokens == 2048
+    assert settings.intra_op_threads == int(flag(plan.server.args, "--intra-op-threads") or 0) >= 1
+    assert settings.served_model_name == "o" and settings.port == 8080
+
+
+def test_onnx_thread_count_is_at_least_one_core() -> None:
+    from components.engines.onnx import intra_op_threads
+    from components.plan import Resources
+
+    assert intra_op_threads(Resources(1, 1, cpu_request_millis=250, cpu_limit_millis=500)) == 1
+    assert intra_op_threads(Resources(1, 1, cpu_request_millis=1000, cpu_limit_millis=2500)) == 2
+
+
+def test_onnx_gpu_models_keep_onnx_runtimes_threads() -> None:
+    plan = plan_of(
+        {"name": "o", "engine": "onnx", "preset": "phi-4-mini-instruct", "gpu": True, "quantization": "int4-gpu"}
+    )
+    assert "--intra-op-threads" not in plan.server.args
+
+
+@pytest.mark.parametrize(("gpu", "quantization", "variant"), [(False, "int4-cpu", "cpu"), (True, "int4-gpu", "cuda")])
+def test_onnx_image_override_defaults_to_the_variant_tag(gpu: bool, quantization: str, variant: str) -> None:
+    model = {"name": "o", "engine": "onnx", "preset": "phi-4-mini-instruct", "gpu": gpu, "quantization": quantization}
+    built = plan_of(model)
+    mirrored = plan_of({**model, "image": {"repository": "registry.example.com/slm-onnx-server"}})
+    pinned = plan_of({**model, "image": {"repository": "registry.example.com/slm-onnx-server", "tag": "custom"}})
+    assert built.server.image_tag == f"slm-onnx-server:0.1.0-{variant}"
+    assert mirrored.server.image_ref == f"registry.example.com/slm-onnx-server:0.1.0-{variant}"
+    assert pinned.server.image_ref == "registry.example.com/slm-onnx-server:custom"
+
+
 def test_onnx_downloads_a_published_build_or_converts() -> None:
     published = plan_of({"name": "o", "engine": "onnx", "preset": "qwen3-0.6b"})
     assert published.fetch.container.command is not None
@@ -249,6 +410,14 @@ def test_onnx_downloads_a_published_build_or_converts() -> None:
     assert ("-p", "int4") in pairs
     image = converted.fetch.container.image
     assert isinstance(image, LocalBuild) and image.target == "model-builder"
+
+
+def test_onnx_converts_a_custom_source_at_the_precision_it_names() -> None:
+    source = {"huggingface": "org/model", "parameters": 10**9, "contextLength": 8192, "weightBytes": 10**9}
+    command = plan_of({"name": "c", "engine": "onnx", "source": source, "quantization": "fp16"}).fetch.container.command
+    assert command is not None and ("-p", "fp16") in set(pairwise(command))
+    default = plan_of({"name": "c", "engine": "onnx", "source": source}).fetch.container.command
+    assert default is not None and ("-p", "int4") in set(pairwise(default))
 
 
 def test_onnx_gpu_builds_the_cuda_variant() -> None:
@@ -281,6 +450,9 @@ def test_every_plan_has_checks_budget_resources_and_labels() -> None:
         assert plan.labels["app.kubernetes.io/component"] == "model-server"
         assert plan.labels["slm-deploy.dev/model"] == plan.model
         assert server.run_as_user >= 10000
+        # Every writable path is a tmpfs/emptyDir of the pod: no engine needs root's group.
+        for container in (server, plan.fetch.container):
+            assert (container.run_as_user, container.run_as_group) == (10001, 10001), plan.engine
         assert plan.fetch.timeout_seconds >= 600
 
 

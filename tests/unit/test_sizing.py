@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.catalog import Architecture, Engine, SizingRequest, size_deployment
-from components.catalog.sizing import GIB, GPU_CLASSES, kv_cache_bytes
+from components.catalog.sizing import GIB, GPU_CLASSES, gpu_without_bf16, kv_cache_bytes
 
 PHI4_MINI = Architecture(num_layers=32, num_kv_heads=8, head_dim=128)
 
@@ -64,6 +64,49 @@ def test_large_models_are_recommended_a_gpu() -> None:
     assert size_deployment(SizingRequest(Engine.OLLAMA, 14 * GIB, 4096, 4, PHI4_MINI)).use_gpu
 
 
+def test_a_model_that_needs_bfloat16_skips_gpus_without_it() -> None:
+    plain = size_deployment(SizingRequest(Engine.VLLM, 2 * GIB, 2048, 1, PHI4_MINI))
+    bf16 = size_deployment(SizingRequest(Engine.VLLM, 2 * GIB, 2048, 1, PHI4_MINI, requires_bf16=True))
+    assert plain.gpu_class is not None and plain.gpu_class.name == "T4"
+    assert bf16.gpu_class is not None and bf16.gpu_class.name == "A10" and bf16.gpu_class.supports_bf16
+    assert bf16.gpu_memory_utilization is not None
+    assert bf16.gpu_memory_utilization * bf16.gpu_class.memory_bytes >= bf16.total_bytes
+
+
+@pytest.mark.parametrize(
+    ("vm_size", "gpu"),
+    [
+        ("Standard_NC4as_T4_v3", "T4"),
+        ("Standard_NC64as_T4_v3", "T4"),
+        ("Standard_NC6s_v3", "V100"),
+        ("Standard_NC24rs_v3", "V100"),
+        ("Standard_ND40rs_v2", "V100"),
+        ("Standard_NV12s_v3", "M60"),
+        ("Standard_NV36ads_A10_v5", None),
+        ("Standard_NC24ads_A100_v4", None),
+        ("Standard_NC40ads_H100_v5", None),
+        ("Standard_D4s_v5", None),
+    ],
+)
+def test_vm_sizes_without_bfloat16_are_known_by_family(vm_size: str, gpu: str | None) -> None:
+    assert gpu_without_bf16(vm_size) == gpu
+
+
+def test_gpu_classes_agree_with_the_vm_size_families() -> None:
+    for gpu_class in GPU_CLASSES:
+        assert (gpu_without_bf16(gpu_class.vm_size) is None) == gpu_class.supports_bf16, gpu_class.name
+
+
 def test_gpu_table_is_ordered_by_memory() -> None:
     memories = [g.memory_bytes for g in GPU_CLASSES]
     assert memories == sorted(memories)
+
+
+def test_catalog_table_never_places_a_model_that_needs_bfloat16_on_a_t4() -> None:
+    from components.catalog.table import catalog_rows
+
+    rows = catalog_rows(context_tokens=1024, concurrency=1)
+    gemma_on_vllm = [row for row in rows if row[0].startswith("gemma-3") and row[4] == "vllm"]
+    assert len(gemma_on_vllm) == 3
+    assert all(row[8] not in ("T4", "CPU") for row in gemma_on_vllm), gemma_on_vllm
+    assert any(row[8] == "T4" for row in rows if row[0] == "qwen3-0.6b" and row[4] == "vllm")

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 
 from slm_onnx_server.auth import ApiKeyChecker
 from slm_onnx_server.config import Settings
+from slm_onnx_server.endpoints import CHAT, COMPLETION, Endpoint, RequestT
 from slm_onnx_server.engine import EngineUnavailableError, EngineWorker, ModelInfo, SamplingParams, TokenArray
 from slm_onnx_server.generation import (
     Generation,
@@ -35,15 +36,8 @@ from slm_onnx_server.generation import (
 from slm_onnx_server.metrics import ServerMetrics
 from slm_onnx_server.middleware import AccessLogMiddleware, BodyLimitMiddleware, record_of
 from slm_onnx_server.schemas import (
-    ChatChoice,
-    ChatCompletion,
-    ChatCompletionRequest,
-    Completion,
-    CompletionChoice,
-    CompletionRequest,
     ModelCard,
     ModelList,
-    ResponseMessage,
     SamplingRequest,
     Usage,
     error_body,
@@ -51,7 +45,6 @@ from slm_onnx_server.schemas import (
 
 log = logging.getLogger("slm_onnx_server")
 T = TypeVar("T")
-RequestT = TypeVar("RequestT", bound=SamplingRequest)
 
 _ERROR_TYPES = {
     400: ("invalid_request_error", None),
@@ -167,6 +160,7 @@ class OpenAIApi:
             seeded_workers=s.seeded_workers,
             execution_provider=s.execution_provider,
             intra_op_threads=s.intra_op_threads,
+            max_context_tokens=s.max_context_tokens,
         )
         info = await worker.start()
         service = GenerationService(worker, self.metrics, max_in_flight=s.max_running + s.max_queued)
@@ -307,72 +301,47 @@ class OpenAIApi:
             raise ApiError(503, "the generation was aborted")
         return text
 
-    async def chat_completions(self, request: Request) -> Response:
+    async def complete(self, request: Request, endpoint: Endpoint[RequestT]) -> Response:
+        """One completion route: parse, tokenize, admit, then answer whole or as a stream."""
         arrived = time.perf_counter()
         rt = self.runtime()
         with rt.worker.arrivals.track() as submitted:
-            req = await self.parse(request, ChatCompletionRequest)
+            req = await self.parse(request, endpoint.request_type)
             record_of(request.scope).stream = req.stream
-            messages = json.dumps([{"role": m.template_role(), "content": m.text()} for m in req.messages])
-            tokenizer = rt.worker.tokenizer
-            prompt = await self.encode(
-                rt, lambda: str(tokenizer.apply_chat_template(messages, add_generation_prompt=True))
-            )
-            max_tokens = self.budget(rt, prompt, req.token_limit(), "messages")
+            prompt = await self.encode(rt, endpoint.prompt(rt.worker.tokenizer, req))
+            max_tokens = self.budget(rt, prompt, endpoint.token_limit(req), endpoint.prompt_param)
             try:
                 generation = await self.start(
                     request, rt, req, prompt, max_tokens=max_tokens, arrived=arrived, submitted=submitted
                 )
             except ClientDisconnectedError:
                 return Response(status_code=499)
-        rid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        rid, created = f"{endpoint.id_prefix}-{uuid.uuid4().hex}", int(time.time())
         if req.stream:
             usage = bool(req.stream_options and req.stream_options.include_usage)
-            return sse_response(chat_events(generation, rid, created, self.model_name, usage))
+            events = stream_events(
+                endpoint, generation, rid=rid, created=created, model=self.model_name, include_usage=usage
+            )
+            return sse_response(events)
         try:
             text = await self.answer(request, generation)
         except ClientDisconnectedError:
             return Response(status_code=499)
-        body = ChatCompletion(
-            id=rid,
+        body = endpoint.body(
+            rid=rid,
             created=created,
             model=self.model_name,
-            choices=[ChatChoice(message=ResponseMessage(content=text), finish_reason=_openai_reason(generation))],
+            text=text,
+            reason=_openai_reason(generation),
             usage=_usage(generation),
         )
         return JSONResponse(body.model_dump())
 
+    async def chat_completions(self, request: Request) -> Response:
+        return await self.complete(request, CHAT)
+
     async def completions(self, request: Request) -> Response:
-        arrived = time.perf_counter()
-        rt = self.runtime()
-        with rt.worker.arrivals.track() as submitted:
-            req = await self.parse(request, CompletionRequest)
-            record_of(request.scope).stream = req.stream
-            text_prompt = req.prompt_text()
-            prompt = await self.encode(rt, lambda: text_prompt)
-            max_tokens = self.budget(rt, prompt, req.token_limit(), "prompt")
-            try:
-                generation = await self.start(
-                    request, rt, req, prompt, max_tokens=max_tokens, arrived=arrived, submitted=submitted
-                )
-            except ClientDisconnectedError:
-                return Response(status_code=499)
-        rid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
-        if req.stream:
-            usage = bool(req.stream_options and req.stream_options.include_usage)
-            return sse_response(completion_events(generation, rid, created, self.model_name, usage))
-        try:
-            text = await self.answer(request, generation)
-        except ClientDisconnectedError:
-            return Response(status_code=499)
-        body = Completion(
-            id=rid,
-            created=created,
-            model=self.model_name,
-            choices=[CompletionChoice(text=text, finish_reason=_openai_reason(generation))],
-            usage=_usage(generation),
-        )
-        return JSONResponse(body.model_dump())
+        return await self.complete(request, COMPLETION)
 
 
 async def _api_error(_: Request, error: Exception) -> Response:
@@ -456,32 +425,24 @@ def _stream_error(message: str) -> str:
     return _sse(error_body(message, "server_error", "internal_error"))
 
 
-def _usage_dict(generation: Generation) -> dict[str, int]:
-    o = generation.outcome
-    return {
-        "prompt_tokens": o.prompt_tokens,
-        "completion_tokens": o.completion_tokens,
-        "total_tokens": o.prompt_tokens + o.completion_tokens,
-    }
-
-
-async def chat_events(
-    generation: Generation, rid: str, created: int, model: str, include_usage: bool
+async def stream_events(
+    endpoint: Endpoint[Any], generation: Generation, *, rid: str, created: int, model: str, include_usage: bool
 ) -> AsyncIterator[str]:
-    """OpenAI chat.completion.chunk events, ending with `data: [DONE]`."""
-    head = {"id": rid, "object": "chat.completion.chunk", "created": created, "model": model}
+    """OpenAI chunk events of ``endpoint``, ending with `data: [DONE]`."""
+    head = {"id": rid, "object": endpoint.chunk_object, "created": created, "model": model}
 
-    def chunk(delta: dict[str, str], finish: str | None = None) -> str:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+    def chunk(fields: dict[str, Any], finish: str | None = None) -> str:
+        choice = {"index": 0, **fields, "logprobs": None, "finish_reason": finish}
         payload: dict[str, Any] = {**head, "choices": [choice]}
         if include_usage:
             payload["usage"] = None
         return _sse(payload)
 
     # Content chunks are the hot path: only the text is serialized per chunk.
-    before, after = _split_template(chunk({"content": _MARK}), _MARK)
+    before, after = _split_template(chunk(endpoint.text_fields(_MARK)), _MARK)
 
-    yield chunk({"role": "assistant", "content": ""})
+    if endpoint.opening is not None:
+        yield chunk(endpoint.opening)
     try:
         async for piece in generation.pieces():
             yield before + _json_str(piece) + after
@@ -494,40 +455,7 @@ async def chat_events(
         yield _stream_error("the generation was aborted")
         yield _DONE
         return
-    yield chunk({}, reason)
+    yield chunk(endpoint.closing, reason)
     if include_usage:
-        yield _sse({**head, "choices": [], "usage": _usage_dict(generation)})
-    yield _DONE
-
-
-async def completion_events(
-    generation: Generation, rid: str, created: int, model: str, include_usage: bool
-) -> AsyncIterator[str]:
-    """OpenAI text_completion events, ending with `data: [DONE]`."""
-    head = {"id": rid, "object": "text_completion", "created": created, "model": model}
-
-    def chunk(text: str, finish: str | None = None) -> str:
-        choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
-        payload: dict[str, Any] = {**head, "choices": [choice]}
-        if include_usage:
-            payload["usage"] = None
-        return _sse(payload)
-
-    before, after = _split_template(chunk(_MARK), _MARK)
-
-    try:
-        async for piece in generation.pieces():
-            yield before + _json_str(piece) + after
-    except GenerationFailedError:
-        yield _stream_error("generation failed")
-        yield _DONE
-        return
-    reason = _openai_reason(generation)
-    if reason is None:
-        yield _stream_error("the generation was aborted")
-        yield _DONE
-        return
-    yield chunk("", reason)
-    if include_usage:
-        yield _sse({**head, "choices": [], "usage": _usage_dict(generation)})
+        yield _sse({**head, "choices": [], "usage": _usage(generation).model_dump()})
     yield _DONE

@@ -32,6 +32,7 @@ class Settings:
     retry_after_seconds: int = 1
     execution_provider: str | None = None
     intra_op_threads: int | None = None
+    max_context_tokens: int | None = None
     log_level: str = "info"
 
 
@@ -132,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         "set it to the container's CPU limit)",
     )
     parser.add_argument(
+        "--max-context-tokens",
+        type=_positive_int,
+        help="longest context served, prompt plus max_tokens; longer requests get 400 "
+        "(default: the model's search.max_length; a larger value is lowered to it)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -167,5 +174,6 @@ def settings_from_args(argv: list[str] | None = None) -> Settings:
         shutdown_timeout=args.shutdown_timeout,
         execution_provider=args.execution_provider,
         intra_op_threads=args.intra_op_threads,
+        max_context_tokens=args.max_context_tokens,
         log_level=args.log_level,
     )

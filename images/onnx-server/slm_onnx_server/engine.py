@@ -276,9 +276,11 @@ class EngineWorker:
         stream_interval_ms: float,
         execution_provider: str | None = None,
         intra_op_threads: int | None = None,
+        max_context_tokens: int | None = None,
     ) -> None:
         self._model_dir = model_dir
         self._intra_op_threads = intra_op_threads
+        self._max_context_tokens = max_context_tokens
         self._loop = loop
         self._outbox = Outbox(loop)
         self._interval = stream_interval_ms / 1000.0
@@ -369,12 +371,19 @@ class EngineWorker:
     def _load(self) -> Any:
         config_json = read_model_info(self._model_dir)
         dynamic = isinstance(config_json.get("engine", {}).get("dynamic_batching"), dict)
+        search = config_json.get("search", {})
+        model_section = config_json.get("model", {})
+        context = int(search.get("max_length") or model_section.get("context_length") or 0)
         config = og.Config(str(self._model_dir))
         kind = "dynamic_batching" if dynamic else "static_batching"
         overlay: dict[str, Any] = {"engine": {kind: {"max_batch_size": self._max_running}}}
         if self._intra_op_threads is not None:
             session = {"intra_op_num_threads": self._intra_op_threads}
             overlay["model"] = {"decoder": {"session_options": session}}
+        if self._max_context_tokens is not None:
+            context = self._clamped_context(context, self._max_context_tokens)
+            # search.max_length also sizes the KV cache of static batching: the clamp saves memory.
+            overlay["search"] = {"max_length": context}
         config.overlay(json.dumps(overlay))
         if self._execution_provider is not None:
             config.clear_providers()
@@ -383,10 +392,7 @@ class EngineWorker:
         model = og.Model(config)
         self.tokenizer = og.Tokenizer(model)
         engine = og.Engine(model)
-        search = config_json.get("search", {})
         self._default_sampling = bool(search.get("do_sample", False))
-        model_section = config_json.get("model", {})
-        context = int(search.get("max_length") or model_section.get("context_length") or 0)
         capabilities = engine.get_capabilities()
         if int(capabilities.max_request_length) > 0:
             context = min(context, int(capabilities.max_request_length))
@@ -410,6 +416,17 @@ class EngineWorker:
             },
         )
         return engine
+
+    @staticmethod
+    def _clamped_context(model_context: int, wanted: int) -> int:
+        """``wanted``, unless the model is configured for less (then the model's)."""
+        if 0 < model_context < wanted:
+            log.warning(
+                "--max-context-tokens is above the model's context; serving the model's",
+                extra={"fields": {"max_context_tokens": wanted, "context_length": model_context}},
+            )
+            return model_context
+        return wanted
 
     def _warm_up(self, engine: Any) -> None:
         """/health turns green only once a real token has come out of the engine."""
