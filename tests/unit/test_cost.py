@@ -26,12 +26,16 @@ from components.spec import DeploymentSpec, parse_config
 
 TABLE = load_price_table()
 T4, A100 = "Standard_NC4as_T4_v3", "Standard_NC24ads_A100_v4"
+#: GPU nodes phi needs at most: its 3 replicas and the pod a rolling update adds (a spec rule).
+ROOM = 4
+AUTOSCALED = {"autoscaling": {"minReplicas": 1, "maxReplicas": 3}}
 
 
-def aks_spec(gpu_pool: dict[str, Any] | None = None, environment: str = "prod", **aks: Any) -> DeploymentSpec:
+def aks_spec(
+    gpu_pool: dict[str, Any] | None = None, environment: str = "prod", phi: dict[str, Any] = AUTOSCALED, **aks: Any
+) -> DeploymentSpec:
     models = [
-        {"name": "phi", "engine": "vllm", "preset": "phi-4-mini-instruct", "gpu": True,
-         "autoscaling": {"minReplicas": 1, "maxReplicas": 3}},
+        {"name": "phi", "engine": "vllm", "preset": "phi-4-mini-instruct", "gpu": True, **phi},
         {"name": "small", "engine": "ollama", "preset": "qwen3-0.6b", "replicas": 2},
     ]  # fmt: skip
     pools = [gpu_pool] if gpu_pool is not None else []
@@ -63,8 +67,8 @@ def test_every_figure_of_the_shipped_table_names_its_source() -> None:
 
 
 def test_one_more_gpu_node_at_max_scale_costs_exactly_the_tables_figure() -> None:
-    before = estimate(aks_spec({"name": "gpu", "vmSize": T4, "minCount": 1, "maxCount": 2}))
-    after = estimate(aks_spec({"name": "gpu", "vmSize": T4, "minCount": 1, "maxCount": 3}))
+    before = estimate(aks_spec({"name": "gpu", "vmSize": T4, "minCount": 1, "maxCount": ROOM}))
+    after = estimate(aks_spec({"name": "gpu", "vmSize": T4, "minCount": 1, "maxCount": ROOM + 1}))
     assert after.hourly_max - before.hourly_max == price(f"vm/{T4}")
     assert after.monthly_max - before.monthly_max == price(f"vm/{T4}") * TABLE.hours_per_month
     assert after.hourly_min == before.hourly_min
@@ -79,14 +83,14 @@ def test_a_bigger_gpu_vm_changes_the_cost_by_the_price_difference_times_the_coun
 
 
 def test_a_gpu_pool_without_vm_size_uses_the_sizing_recommendation() -> None:
-    result = estimate(aks_spec({"name": "gpu", "minCount": 1, "maxCount": 1}))
+    result = estimate(aks_spec({"name": "gpu", "minCount": 1, "maxCount": ROOM}))
     gpu = next(line for line in result.lines if line.item.startswith("GPU pool"))
     assert T4 in gpu.item  # Phi-4-mini with 4k context fits a T4 by the catalog sizing
     assert gpu.hourly_min == price(f"vm/{T4}")
 
 
 def test_unknown_prices_show_as_unknown_and_mark_the_total_incomplete() -> None:
-    result = estimate(aks_spec({"name": "gpu", "vmSize": "Standard_NV36ads_A10_v5", "minCount": 1, "maxCount": 2}))
+    result = estimate(aks_spec({"name": "gpu", "vmSize": "Standard_NV36ads_A10_v5", "minCount": 1, "maxCount": ROOM}))
     gpu = next(line for line in result.lines if line.item.startswith("GPU pool"))
     assert gpu.status is LineStatus.UNKNOWN and gpu.hourly_min is None
     assert not result.complete
@@ -97,8 +101,8 @@ def test_unknown_prices_show_as_unknown_and_mark_the_total_incomplete() -> None:
 
 
 def test_spot_pools_and_vm_sizes_outside_the_table_are_unknown() -> None:
-    spot = estimate(aks_spec({"name": "gpu", "vmSize": T4, "spot": True}))
-    other = estimate(aks_spec({"name": "gpu", "vmSize": "Standard_ND96asr_v4"}))
+    spot = estimate(aks_spec({"name": "gpu", "vmSize": T4, "spot": True, "maxCount": ROOM}))
+    other = estimate(aks_spec({"name": "gpu", "vmSize": "Standard_ND96asr_v4", "maxCount": ROOM}))
     for result in (spot, other):
         gpu = next(line for line in result.lines if line.item.startswith("GPU pool"))
         assert gpu.status is LineStatus.UNKNOWN
@@ -108,13 +112,13 @@ def test_spot_pools_and_vm_sizes_outside_the_table_are_unknown() -> None:
 def test_prod_pays_for_the_standard_control_plane_and_dev_does_not() -> None:
     # Same system pool in both (prod's default has two nodes): only the control plane differs.
     system = {"name": "system", "vmSize": "Standard_D4s_v5", "minCount": 2}
-    prod = estimate(aks_spec({"name": "gpu", "vmSize": T4}, environment="prod", systemPool=system))
-    dev = estimate(aks_spec({"name": "gpu", "vmSize": T4}, environment="dev", systemPool=system))
+    prod = estimate(aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}, environment="prod", systemPool=system))
+    dev = estimate(aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}, environment="dev", systemPool=system))
     assert prod.hourly_min - dev.hourly_min == price("aks/standard")
 
 
 def test_cache_disks_follow_replicas_and_storage_class() -> None:
-    result = estimate(aks_spec({"name": "gpu", "vmSize": T4}))
+    result = estimate(aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}))
     caches = {line.item.split("`")[1]: line for line in result.lines if line.category == "storage"}
     assert (caches["phi"].count_min, caches["phi"].count_max) == (1, 3)
     assert (caches["small"].count_min, caches["small"].count_max) == (2, 2)
@@ -122,10 +126,12 @@ def test_cache_disks_follow_replicas_and_storage_class() -> None:
 
 
 def test_managed_monitoring_adds_usage_based_lines_outside_the_totals() -> None:
-    managed = estimate(aks_spec({"name": "gpu", "vmSize": T4}, monitoring="managed"))
+    # Fixed replicas: queue-depth autoscaling needs an in-cluster Prometheus (a spec rule).
+    pool, fixed = {"name": "gpu", "vmSize": T4, "maxCount": ROOM}, {"replicas": 3}
+    managed = estimate(aks_spec(pool, phi=fixed, monitoring="managed"))
     usage = [line for line in managed.lines if line.status is LineStatus.USAGE]
     assert {line.item for line in usage} >= {"Managed Prometheus ingestion", "Log Analytics ingestion"}
-    in_cluster = estimate(aks_spec({"name": "gpu", "vmSize": T4}))
+    in_cluster = estimate(aks_spec(pool, phi=fixed))
     assert managed.hourly_max == in_cluster.hourly_max
 
 
@@ -162,7 +168,7 @@ def test_the_diff_shows_the_cost_change_of_a_bigger_gpu_pool(tmp_path: Path) -> 
     from components.delivery.diff_report import diff_markdown
     from components.delivery.renders import load_render
 
-    for name, max_count in (("base", 2), ("head", 3)):
+    for name, max_count in (("base", ROOM), ("head", ROOM + 1)):
         folder = tmp_path / name
         folder.mkdir()
         (folder / "plan.json").write_text(json.dumps({"stack": "prod", "resources": [], "outputs": {}}))
