@@ -37,17 +37,12 @@ def attach_monitoring(
     stack: str, spec: DeploymentSpec, plans: Sequence[ServingPlan], target: ServingTarget, secrets: StackSecrets
 ) -> dict[str, str]:
     """Run the stack's monitoring next to its models; URLs published on the host, by service alias."""
-    if not spec.observability.enabled or getattr(target, "managed_monitoring", False):
+    if not spec.observability.enabled or target.managed_monitoring:
         # AKS with Azure Monitor: the platform created the rules, scraping and dashboards.
         return {}
-    from components.targets.docker import DockerTarget
-    from components.targets.kubernetes import KubernetesTarget
-
-    if isinstance(target, DockerTarget):
-        files = observability_files(spec, plans, stack, docker=True)
-        return target.run_services(docker_services(spec, plans, files))
-    cluster = target.cluster if hasattr(target, "cluster") else target
-    if isinstance(cluster, KubernetesTarget):
+    cluster = target.cluster
+    if cluster is not None:
+        from components.observability.k8s_objects import ClusterScrapes
         from components.observability.kubernetes import KubernetesMonitoring
 
         KubernetesMonitoring(
@@ -58,6 +53,12 @@ def attach_monitoring(
             cluster.namespace_name,
             pulumi.ResourceOptions(parent=cluster, depends_on=[cluster.namespace]),
             secrets=secrets,
+            scrapes=ClusterScrapes(control_plane=not cluster.managed_control_plane, kube_proxy=cluster.kube_proxy),
         )
         return {}
+    from components.targets.docker import DockerTarget
+
+    if isinstance(target, DockerTarget):
+        files = observability_files(spec, plans, stack, docker=True)
+        return target.run_services(docker_services(spec, plans, files))
     raise TypeError(f"no monitoring for a {type(target).__name__}")

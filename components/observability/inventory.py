@@ -69,6 +69,9 @@ class EngineGroup:
     prefix: str
     """Metric name prefix from the plans; empty for probed engines."""
     models: tuple[ScrapedModel, ...]
+    startup_budget_seconds: int = 0
+    """The longest startup budget of the engine's servers: how long a cold start may leave
+    a server unreachable."""
 
     @property
     def job(self) -> str:
@@ -108,10 +111,6 @@ def engine_groups(plans: Sequence[ServingPlan]) -> list[EngineGroup]:
             else ScrapedModel(p.model, p.api_port, p.metrics.health_path)
             for p in members
         )
-        groups.append(EngineGroup(profile, prefixes.pop(), models))
+        budget = max(p.server.probes.startup_budget_seconds if p.server.probes else 0 for p in members)
+        groups.append(EngineGroup(profile, prefixes.pop(), models, budget))
     return groups
-
-
-def gpu_models(plans: Sequence[ServingPlan]) -> list[str]:
-    """Models that run on GPUs, which brings in the DCGM exporter."""
-    return [p.model for p in plans if p.uses_gpu]

@@ -9,11 +9,14 @@ the ``grafana_folder`` annotation (research §7.2).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from components.gpu_nodes import GPU_NODE_SELECTOR, daemon_tolerations
 from components.observability import images
 from components.observability.config_files import K8S_RECEIVER_SECRET
 from components.observability.dashboards import build, dashboard_specs
@@ -21,14 +24,20 @@ from components.observability.inventory import EngineGroup, engine_groups
 from components.observability.rules import DCGM_JOB, rule_groups
 from components.plan import LABEL_COMPONENT, LABEL_ENGINE, LABEL_MODEL, LABEL_PART_OF, ServingPlan
 from components.spec import DeploymentSpec
+from components.spec.durations import duration_seconds
 
 MONITORING_API = "monitoring.coreos.com/v1"
 DASHBOARD_FOLDER = "slm-deploy"
 GRAFANA_ADMIN_SECRET_NAME = "slm-grafana-admin"
 BLACKBOX_FULLNAME = "slm-blackbox-exporter"
+#: Helm release of the DCGM exporter (in-cluster and managed monitoring alike).
+DCGM_RELEASE = "slm-dcgm-exporter"
 BLACKBOX_PORT = 9115
 #: Where a pod label lands in Kubernetes service discovery (dots and slashes become _).
 MODEL_LABEL_META = "__meta_kubernetes_pod_label_" + LABEL_MODEL.replace(".", "_").replace("/", "_").replace("-", "_")
+#: Scrape a model pod only once it runs: while its fetch step (an init container) downloads,
+#: the pod is Pending and its server does not listen yet, which is no outage.
+RUNNING_PODS_ONLY = {"sourceLabels": ["__meta_kubernetes_pod_phase"], "regex": "Running", "action": "keep"}
 
 
 def _metadata(name: str, namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
@@ -65,7 +74,10 @@ def pod_monitor(
                     "port": ports.pop(),
                     "path": paths.pop(),
                     "interval": interval,
-                    "relabelings": [{"sourceLabels": [MODEL_LABEL_META], "targetLabel": "model"}],
+                    "relabelings": [
+                        dict(RUNNING_PODS_ONLY),
+                        {"sourceLabels": [MODEL_LABEL_META], "targetLabel": "model"},
+                    ],
                 }
             ],
         },
@@ -144,16 +156,73 @@ def monitors(
     return objects
 
 
-def kube_prometheus_stack_values(spec: DeploymentSpec, alertmanager_yml: str, receivers: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ClusterScrapes:
+    """What of a cluster's own components Prometheus can scrape; a managed control plane
+    (AKS, EKS, GKE) keeps controller manager, scheduler and etcd out of reach, and a cluster
+    whose dataplane replaces kube-proxy (Cilium) has none to scrape. The chart's targets and
+    their alert rules (``KubeControllerManagerDown``, ...) exist only for what is reachable."""
+
+    control_plane: bool = True
+    kube_proxy: bool = True
+
+    def chart_values(self) -> dict[str, Any]:
+        components = {"kubeControllerManager": self.control_plane, "kubeScheduler": self.control_plane}
+        components |= {"kubeEtcd": self.control_plane, "kubeProxy": self.kube_proxy}
+        return {key: {"enabled": False} for key, reachable in sorted(components.items()) if not reachable}
+
+
+#: Prometheus' TSDB volume: ``retention / scrapeInterval x ACTIVE_SERIES x BYTES_PER_SAMPLE x
+#: HEADROOM``, at least MIN_TSDB_BYTES. About 100k active series is kube-prometheus-stack's own
+#: targets (kubelet, cAdvisor, node exporter, kube-state-metrics) on a small cluster plus the
+#: model servers; Prometheus stores 1 to 2 bytes per sample once compressed
+#: (https://prometheus.io/docs/prometheus/latest/storage/#operational-aspects); the WAL, the
+#: head block and compactions need room beyond the blocks themselves.
+ACTIVE_SERIES = 100_000
+BYTES_PER_SAMPLE = 2
+HEADROOM = 1.5
+MIN_TSDB_BYTES = 10 * 1024**3
+#: Prometheus deletes the oldest blocks beyond this share of the volume, before it fills up.
+RETENTION_SIZE_SHARE = 0.8
+#: Alertmanager keeps silences and its notification log: small.
+ALERTMANAGER_VOLUME = "1Gi"
+
+
+def tsdb_volume_bytes(retention: str, scrape_interval: str) -> int:
+    """The TSDB volume for ``retention`` at ``scrape_interval`` (formula above), in whole GiB."""
+    samples = duration_seconds(retention) / duration_seconds(scrape_interval) * ACTIVE_SERIES
+    wanted = samples * BYTES_PER_SAMPLE * HEADROOM
+    return max(MIN_TSDB_BYTES, math.ceil(wanted / 1024**3) * 1024**3)
+
+
+def _claim(size: str, storage_class: str | None) -> dict[str, Any]:
+    """A volumeClaimTemplate: one ReadWriteOnce volume per replica, the cluster's default
+    storage class unless the stack names one."""
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return {"volumeClaimTemplate": {"spec": spec}}
+
+
+def kube_prometheus_stack_values(
+    spec: DeploymentSpec, alertmanager_yml: str, receivers: bool, scrapes: ClusterScrapes = ClusterScrapes()
+) -> dict[str, Any]:
     """Chart values: Grafana at the tag the dashboards are built for, login required with a
     generated admin password, the sidecar for dashboard ConfigMaps; Alertmanager at a version
-    that reads receiver URLs from files, with the receivers' Secret mounted; retention."""
-    alertmanager_spec: dict[str, Any] = {"image": {"tag": images.ALERTMANAGER.tag}}
+    that reads receiver URLs from files, with the receivers' Secret mounted; retention; the
+    TSDB and Alertmanager's state on volumes that survive a restart; only the cluster
+    components Prometheus can reach."""
+    observability = spec.observability
+    tsdb_gib = tsdb_volume_bytes(observability.retention, observability.scrape_interval) // 1024**3
+    alertmanager_spec: dict[str, Any] = {
+        "image": {"tag": images.ALERTMANAGER.tag},
+        "storage": _claim(ALERTMANAGER_VOLUME, observability.storage_class),
+    }
     if receivers:
         alertmanager_spec["secrets"] = [K8S_RECEIVER_SECRET]
     return {
         "grafana": {
-            "enabled": spec.observability.grafana,
+            "enabled": observability.grafana,
             "image": {"tag": images.GRAFANA.tag},
             "admin": {
                 "existingSecret": GRAFANA_ADMIN_SECRET_NAME,
@@ -179,11 +248,14 @@ def kube_prometheus_stack_values(spec: DeploymentSpec, alertmanager_yml: str, re
         "alertmanager": {"alertmanagerSpec": alertmanager_spec, "config": yaml.safe_load(alertmanager_yml)},
         "prometheus": {
             "prometheusSpec": {
-                "retention": spec.observability.retention,
-                "scrapeInterval": spec.observability.scrape_interval,
-                "evaluationInterval": spec.observability.scrape_interval,
+                "retention": observability.retention,
+                "retentionSize": f"{math.floor(tsdb_gib * RETENTION_SIZE_SHARE)}GB",
+                "scrapeInterval": observability.scrape_interval,
+                "evaluationInterval": observability.scrape_interval,
+                "storageSpec": _claim(f"{tsdb_gib}Gi", observability.storage_class),
             }
         },
+        **scrapes.chart_values(),
     }
 
 
@@ -192,14 +264,44 @@ def blackbox_values() -> dict[str, Any]:
     return {"fullnameOverride": BLACKBOX_FULLNAME, "image": {"tag": images.BLACKBOX_EXPORTER.tag}}
 
 
-def dcgm_values(release: str) -> dict[str, Any]:
-    """The exporter on GPU nodes, its ServiceMonitor selected by the chart, ``job="dcgm"``."""
-    return {
-        "image": {"tag": images.DCGM_EXPORTER.tag},
-        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
-        "serviceMonitor": {
-            "enabled": True,
+def dcgm_values(release: str, *, service_monitor: bool = True) -> dict[str, Any]:
+    """The exporter on GPU nodes only (their label; the GPU and spot taints tolerated, the same
+    list as NVIDIA's device plugin), ``job="dcgm"``. With ``service_monitor`` the chart's
+    ServiceMonitor is selected by the operator's release; without, a PodMonitor of another
+    scraper (:func:`dcgm_pod_monitor`) takes its place."""
+    monitor: dict[str, Any] = {"enabled": service_monitor}
+    if service_monitor:
+        monitor |= {
             "additionalLabels": {"release": release},
             "relabelings": [{"targetLabel": "job", "replacement": DCGM_JOB}],
+        }
+    return {
+        "image": {"tag": images.DCGM_EXPORTER.tag},
+        "nodeSelector": dict(GPU_NODE_SELECTOR),
+        "tolerations": daemon_tolerations(),
+        "serviceMonitor": monitor,
+    }
+
+
+def dcgm_pod_monitor(api_version: str, namespace: str, release: str, interval: str) -> dict[str, Any]:
+    """A PodMonitor for the DCGM exporter release ``release`` (the chart labels its pods with
+    its name and the release; its port is ``metrics``), ``job="dcgm"`` as on every target."""
+    return {
+        "apiVersion": api_version,
+        "kind": "PodMonitor",
+        "metadata": _metadata(f"slm-{DCGM_JOB}", namespace, {}),
+        "spec": {
+            "namespaceSelector": {"matchNames": [namespace]},
+            "selector": {
+                "matchLabels": {"app.kubernetes.io/name": "dcgm-exporter", "app.kubernetes.io/instance": release}
+            },
+            "podMetricsEndpoints": [
+                {
+                    "port": "metrics",
+                    "path": "/metrics",
+                    "interval": interval,
+                    "relabelings": [{"targetLabel": "job", "replacement": DCGM_JOB}],
+                }
+            ],
         },
     }

@@ -48,7 +48,10 @@ class KubernetesMonitoring(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         secrets: StackSecrets | None = None,
+        scrapes: k8s_objects.ClusterScrapes | None = None,
     ) -> None:
+        """``scrapes`` says which of the cluster's own components Prometheus can reach (a managed
+        control plane cannot be scraped); all of them when None."""
         super().__init__("slm-deploy:observability:KubernetesMonitoring", name, None, opts)
         self._name = name
         self._provider = provider
@@ -75,7 +78,8 @@ class KubernetesMonitoring(pulumi.ComponentResource):
             if secrets is not None:
                 deps += self._secrets(spec, secrets, monitoring_namespace, ns)
             config = alertmanager_yml(spec, name, k8s_secret_path, f"/etc/alertmanager/secrets/{K8S_RECEIVER_SECRET}")
-            values = k8s_objects.kube_prometheus_stack_values(spec, config, bool(receiver_secrets(spec)))
+            reachable = scrapes or k8s_objects.ClusterScrapes()
+            values = k8s_objects.kube_prometheus_stack_values(spec, config, bool(receiver_secrets(spec)), reachable)
             self.releases.append(
                 self._release(release, images.KUBE_PROMETHEUS_STACK, monitoring_namespace, values, deps)
             )
@@ -92,7 +96,7 @@ class KubernetesMonitoring(pulumi.ComponentResource):
             if any(p.uses_gpu for p in plans):
                 self.releases.append(
                     self._release(
-                        "slm-dcgm-exporter",
+                        k8s_objects.DCGM_RELEASE,
                         images.DCGM_EXPORTER_CHART,
                         monitoring_namespace,
                         k8s_objects.dcgm_values(release),

@@ -13,7 +13,6 @@ gets its own rule files.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from components.observability.inventory import INFERENCE_ROUTES, EngineGroup, ScrapedModel, engine_groups
 from components.plan import ServingPlan
 from components.spec import DeploymentSpec
+from components.spec.durations import duration_seconds, format_duration
 from components.spec.models import Threshold
 
 #: Rate window of every expression; long enough for a 15 s scrape interval and short tests.
@@ -29,17 +29,6 @@ RATE_WINDOW_MINUTES = 5
 DCGM_JOB = "dcgm"
 PAGE, TICKET = "page", "ticket"
 VALUE = '{{ printf "%.3g" $value }}'
-
-_DURATION = re.compile(r"^([0-9]+)(ms|s|m|h|d|w|y)$")
-_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
-
-def duration_seconds(duration: str) -> float:
-    """Seconds of a single-unit Prometheus duration (``30s``, ``10m``)."""
-    match = _DURATION.match(duration)
-    if match is None:
-        raise ValueError(f"not a Prometheus duration: {duration!r}")
-    return int(match[1]) * _SECONDS[match[2]]
 
 
 def number(value: float) -> str:
@@ -198,9 +187,19 @@ def _latency_rule(
     )
 
 
+def target_down_for(threshold: str, group: EngineGroup) -> str:
+    """How long a server may be unreachable before its target-down alert fires: the longest
+    startup budget of the engine's servers, or ``targetDownFor`` when that is longer. A cold
+    start (weights loading) leaves /metrics and the health endpoint unanswered for up to the
+    budget; it must not page."""
+    budget = group.startup_budget_seconds
+    return threshold if duration_seconds(threshold) >= budget else format_duration(budget)
+
+
 def _target_down(ctx: _Context, group: EngineGroup) -> AlertRule:
     model = group.models[0]
-    for_ = ctx.spec.alerting.thresholds.target_down_for
+    threshold = ctx.spec.alerting.thresholds.target_down_for
+    for_ = target_down_for(threshold, group)
     n = _samples(for_)
     alert = f"{group.profile.alert_prefix}TargetDown"
     if group.profile.native:
@@ -218,7 +217,9 @@ def _target_down(ctx: _Context, group: EngineGroup) -> AlertRule:
         summary="{{ $labels.model }} is down ({{ $labels.instance }})",
         description=(
             f"{group.profile.title} server {{{{ $labels.instance }}}} of model {{{{ $labels.model }}}} has been "
-            f"unreachable for {for_}: {how}."
+            f"unreachable for {for_}: {how}. The alert waits {for_}, the longest startup budget of the "
+            f"{group.profile.title} servers ({format_duration(group.startup_budget_seconds)}) or targetDownFor "
+            f"({threshold}) if longer, so a cold start does not fire it."
         ),
         runbook_url=ctx.runbook(alert),
         scenario=Scenario(

@@ -3,8 +3,9 @@
 Under the mock monitor nothing is created, so outputs such as a password's ``result`` or a
 cluster's kubeconfig must be filled in, or every input wired from them would be silently
 dropped. Each entry maps a resource type token to its computed outputs (camelCase wire
-names); values are format strings over ``name`` (the logical name). Outputs listed in
-``SECRET_OUTPUTS`` are returned as secrets, as the real provider marks them.
+names); string values are format strings over ``name`` (the logical name), other values are
+used as they are. Outputs listed in ``SECRET_OUTPUTS`` are returned as secrets, as the real
+provider marks them.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from typing import Any
 
 from components.render.azure_placeholders import AZURE_CALL_RESULTS, azure_outputs
 
-COMPUTED_OUTPUTS: dict[str, dict[str, str]] = {
+COMPUTED_OUTPUTS: dict[str, dict[str, Any]] = {
     "random:index/randomPassword:RandomPassword": {"result": "<{name}.result>"},
     "random:index/randomString:RandomString": {"result": "<{name}.result>"},
     "docker:index/network:Network": {"id": "<{name}.id>"},
     "docker:index/volume:Volume": {"mountpoint": "<{name}.mountpoint>"},
-    "docker:index/container:Container": {"networkDatas": "[]"},
+    # A one-shot container (must_run false, attached) reports how it exited; 0 is success.
+    "docker:index/container:Container": {"networkDatas": "[]", "exitCode": 0},
     "docker-build:index:Image": {"ref": "<{name}.ref>", "digest": "sha256:<{name}.digest>"},
 }
 
@@ -41,6 +43,9 @@ def computed_outputs(type_token: str, name: str, inputs: dict[str, Any] | None =
     if type_token == STACK_REFERENCE_TYPE:
         outputs["outputs"] = {key: f"<{name}.{key}>" for key in STACK_REFERENCE_OUTPUTS}
     for key, template in COMPUTED_OUTPUTS.get(type_token, {}).items():
-        outputs[key] = [] if template == "[]" else template.format(name=name)
+        if isinstance(template, str):
+            outputs[key] = [] if template == "[]" else template.format(name=name)
+        else:
+            outputs[key] = template
     outputs.update(azure_outputs(type_token, name, inputs or {}))
     return outputs

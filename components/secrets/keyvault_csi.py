@@ -19,7 +19,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.plan import SecretFile, ServingPlan
-from components.secrets.kubernetes import SecretDelivery, SecretDeliveryFactory, SecretMounts, by_directory
+from components.secrets.kubernetes import (
+    SecretDelivery,
+    SecretDeliveryFactory,
+    SecretMounts,
+    by_directory,
+    directory_mounts,
+)
 
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 SPC_API_VERSION = "secrets-store.csi.x-k8s.io/v1"
@@ -113,24 +119,19 @@ class KeyVaultCsiFiles:
         return list(self._resources)
 
     def mounts(self, volume_prefix: str, files: Sequence[SecretFile]) -> SecretMounts:
-        result = SecretMounts()
-        for index, (directory, group) in enumerate(by_directory(files)):
-            key = file_set(group)
-            if key not in self._classes:
-                raise KeyError(f"no SecretProviderClass for {key}; pass every plan's file sets to the delivery")
-            volume = f"{volume_prefix}-secrets" + (f"-{index}" if index else "")
-            result.volumes.append(
-                k8s.core.v1.VolumeArgs(
-                    name=volume,
-                    csi=k8s.core.v1.CSIVolumeSourceArgs(
-                        driver=CSI_DRIVER,
-                        read_only=True,
-                        volume_attributes={"secretProviderClass": self._classes[key]},
-                    ),
-                )
-            )
-            result.mounts.append(k8s.core.v1.VolumeMountArgs(name=volume, mount_path=directory, read_only=True))
-        return result
+        return directory_mounts(volume_prefix, files, self._volume)
+
+    def _volume(self, name: str, group: list[SecretFile]) -> k8s.core.v1.VolumeArgs:
+        """A ``csi`` volume whose SecretProviderClass fetches exactly ``group``."""
+        key = file_set(group)
+        if key not in self._classes:
+            raise KeyError(f"no SecretProviderClass for {key}; pass every plan's file sets to the delivery")
+        return k8s.core.v1.VolumeArgs(
+            name=name,
+            csi=k8s.core.v1.CSIVolumeSourceArgs(
+                driver=CSI_DRIVER, read_only=True, volume_attributes={"secretProviderClass": self._classes[key]}
+            ),
+        )
 
 
 def key_vault_csi_files(

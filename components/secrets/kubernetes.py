@@ -64,6 +64,21 @@ def by_directory(files: Sequence[SecretFile]) -> list[tuple[str, list[SecretFile
     ]
 
 
+#: Builds the pod volume (named by the first argument) that holds one directory's files.
+VolumeSource = Callable[[str, list[SecretFile]], k8s.core.v1.VolumeArgs]
+
+
+def directory_mounts(volume_prefix: str, files: Sequence[SecretFile], volume: VolumeSource) -> SecretMounts:
+    """One volume per directory the files live in (``<prefix>-secrets``, ``-1``, ...), each
+    mounted read-only at its directory; every delivery shares this, only the volume differs."""
+    result = SecretMounts()
+    for index, (directory, group) in enumerate(by_directory(files)):
+        name = f"{volume_prefix}-secrets" + (f"-{index}" if index else "")
+        result.volumes.append(volume(name, group))
+        result.mounts.append(k8s.core.v1.VolumeMountArgs(name=name, mount_path=directory, read_only=True))
+    return result
+
+
 class KubernetesSecretFiles:
     """One Secret per stack; each container mounts the keys it reads as files."""
 
@@ -101,24 +116,21 @@ class KubernetesSecretFiles:
         return list(self._resources)
 
     def mounts(self, volume_prefix: str, files: Sequence[SecretFile]) -> SecretMounts:
-        result = SecretMounts()
-        for index, (directory, group) in enumerate(by_directory(files)):
-            missing = {f.secret for f in group} - set(self._names)
-            if missing:
-                raise KeyError(f"secrets {sorted(missing)} were not given to the delivery")
-            volume = f"{volume_prefix}-secrets" + (f"-{index}" if index else "")
-            result.volumes.append(
-                k8s.core.v1.VolumeArgs(
-                    name=volume,
-                    secret=k8s.core.v1.SecretVolumeSourceArgs(
-                        secret_name=self.secret_name,
-                        default_mode=SECRET_FILE_MODE,
-                        items=[k8s.core.v1.KeyToPathArgs(key=f.secret, path=PurePosixPath(f.path).name) for f in group],
-                    ),
-                )
-            )
-            result.mounts.append(k8s.core.v1.VolumeMountArgs(name=volume, mount_path=directory, read_only=True))
-        return result
+        return directory_mounts(volume_prefix, files, self._volume)
+
+    def _volume(self, name: str, group: list[SecretFile]) -> k8s.core.v1.VolumeArgs:
+        """The stack's Secret, with the keys of ``group`` as files."""
+        missing = {f.secret for f in group} - set(self._names)
+        if missing:
+            raise KeyError(f"secrets {sorted(missing)} were not given to the delivery")
+        return k8s.core.v1.VolumeArgs(
+            name=name,
+            secret=k8s.core.v1.SecretVolumeSourceArgs(
+                secret_name=self.secret_name,
+                default_mode=SECRET_FILE_MODE,
+                items=[k8s.core.v1.KeyToPathArgs(key=f.secret, path=PurePosixPath(f.path).name) for f in group],
+            ),
+        )
 
 
 def kubernetes_secret_files(secrets: StackSecrets, labels: dict[str, str] | None = None) -> SecretDeliveryFactory:

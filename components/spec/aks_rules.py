@@ -13,6 +13,7 @@ from components.catalog.sizing import GPU_CLASSES
 from components.spec.errors import Problem
 from components.spec.models import GPU_VM_SIZE_PREFIX, GpuRequest
 from components.spec.resolve import ArtifactError, resolve_artifact, size_model
+from components.spec.scaling import SURGE_PODS, max_pods, max_replicas, scales_on_queue
 
 if TYPE_CHECKING:
     from components.spec.models import AksNetwork, AksSettings, DeploymentSpec, NodePool
@@ -72,6 +73,7 @@ def aks_problems(spec: DeploymentSpec) -> list[Problem]:
     problems = _system_pool(aks, spec)
     problems += _user_pool(aks)
     problems += _gpu_pools(aks, spec)
+    problems += _gpu_capacity(aks, spec)
     problems += _network(aks.network, aks.private_cluster)
     problems += _access(aks)
     problems += _managed_monitoring(aks, spec)
@@ -148,6 +150,49 @@ def _gpu_pools(aks: AksSettings, spec: DeploymentSpec) -> list[Problem]:
     return problems
 
 
+def gpus_per_node(spec: DeploymentSpec, pool: NodePool) -> int:
+    """GPUs of one node of the pool: one on every catalog GPU VM; on another size at least the
+    most any model asks for (a pod runs on one node), which is what the rules can rely on."""
+    if gpu_pool_vm_size(spec, pool) in {gpu.vm_size for gpu in GPU_CLASSES}:
+        return 1
+    return max([1, *(model.gpu_count for model in spec.models)])
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _gpu_capacity(aks: AksSettings, spec: DeploymentSpec) -> list[Problem]:
+    """The GPU pools at their maxCount hold every GPU model at its maximum replicas plus the
+    pod a rolling update adds (maxSurge 1, maxUnavailable 0): otherwise a rollout at full scale
+    waits forever for a GPU that the autoscaler may not add."""
+    gpu_models = [model for model in spec.models if model.gpu_count > 0]
+    if not gpu_models or not aks.gpu_pools:
+        return []
+    try:
+        per_node = [gpus_per_node(spec, pool) for pool in aks.gpu_pools]
+    except PoolSizeError:
+        return []  # reported at the pool's vmSize
+    per_replica = spec.kubernetes is not None and spec.kubernetes.model_cache == "per-replica"
+    needed = sum(max_pods(model, per_replica_cache=per_replica) * model.gpu_count for model in gpu_models)
+    capacity = sum(pool.max_count * gpus for pool, gpus in zip(aks.gpu_pools, per_node, strict=True))
+    if capacity >= needed:
+        return []
+    surge = "" if per_replica else f" + {SURGE_PODS} rolling-update surge pod"
+    parts = "; ".join(
+        f"{model.name}: {_count(max_replicas(model), 'replica')}{surge} x {_count(model.gpu_count, 'GPU')}"
+        for model in gpu_models
+    )
+    if len(aks.gpu_pools) == 1:
+        (pool,), (gpus,) = aks.gpu_pools, per_node
+        wanted = -(-(needed - capacity) // gpus) + pool.max_count
+        path: tuple[str | int, ...] = ("aks", "gpuPools", 0, "maxCount")
+        fix = f"raise it to {wanted}"
+    else:
+        path, fix = ("aks", "gpuPools"), "raise their maxCount"
+    return [Problem(path, f"{capacity} GPUs at most, but the GPU models need {needed} ({parts}): {fix}")]
+
+
 def _network(network: AksNetwork, private_cluster: bool) -> list[Problem]:
     path = ("aks", "network")
     problems: list[Problem] = []
@@ -185,7 +230,7 @@ def _access(aks: AksSettings) -> list[Problem]:
 def _managed_monitoring(aks: AksSettings, spec: DeploymentSpec) -> list[Problem]:
     if aks.monitoring != "managed":
         return []
-    return [
+    problems = [
         Problem(
             ("alerting", "receivers", index, "type"),
             f"{receiver.type!r}: Azure Monitor action groups (aks.monitoring: managed) take "
@@ -194,3 +239,13 @@ def _managed_monitoring(aks: AksSettings, spec: DeploymentSpec) -> list[Problem]
         for index, receiver in enumerate(spec.alerting.receivers)
         if receiver.type not in ACTION_GROUP_RECEIVERS
     ]
+    problems += [
+        Problem(
+            ("models", index, "autoscaling"),
+            "queue-depth autoscaling (KEDA) reads an in-cluster Prometheus, which aks.monitoring: managed "
+            "does not run; use monitoring: in-cluster, or fixed replicas",
+        )
+        for index, model in enumerate(spec.models)
+        if scales_on_queue(model)
+    ]
+    return problems

@@ -420,6 +420,10 @@ class Observability(Section):
     retention: Duration = environment_default()
     """Prometheus retention; defaults per environment."""
     scrape_interval: Duration = "15s"
+    storage_class: str | None = None
+    """Storage class of the volumes of Prometheus (sized from ``retention``) and Alertmanager on
+    Kubernetes targets; the cluster's default class when unset. Choose block storage: Prometheus
+    does not support NFS or SMB file shares."""
 
 
 class Threshold(Section):

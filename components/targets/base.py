@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from components.targets.kubernetes import KubernetesTarget
 
 
 @dataclass(frozen=True)
@@ -21,3 +24,15 @@ class PublishedModel:
 class ServingTarget(Protocol):
     @property
     def published(self) -> Sequence[PublishedModel]: ...
+
+    @property
+    def cluster(self) -> KubernetesTarget | None:
+        """The model servers on a Kubernetes cluster (its provider, namespace and what it knows
+        about the cluster), where the target runs on one; None on a single host (Docker).
+        In-cluster monitoring attaches to it."""
+        ...
+
+    @property
+    def managed_monitoring(self) -> bool:
+        """The platform monitors the stack itself (AKS with Azure Monitor): nothing to attach."""
+        ...

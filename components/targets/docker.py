@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -44,6 +44,8 @@ from components.targets.base import PublishedModel
 MIB = 1024**2
 #: File a prepared volume keeps so that Docker never copies image content over it.
 VOLUME_MARKER = ".slm-deploy-volume"
+#: Label of a server container: how its fetch step ended (always 0: anything else fails the run).
+LABEL_FETCH_EXIT_CODE = "slm-deploy.dev/fetch-exit-code"
 
 
 def host_port(settings: DockerSettings, index: int) -> int:
@@ -83,8 +85,24 @@ def upload_folders(container: Container) -> list[str]:
     return [f for f in folders if not any(f != o and PurePosixPath(f).is_relative_to(o) for o in folders)]
 
 
-def labels_for(values: dict[str, str]) -> list[docker.ContainerLabelArgs]:
+def labels_for(values: Mapping[str, pulumi.Input[str]]) -> list[docker.ContainerLabelArgs]:
     return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(values.items())]
+
+
+class FetchFailedError(Exception):
+    """A model's fetch step ended with a non-zero exit code."""
+
+
+def fetch_succeeded(model: str, container: str, exit_code: int | None) -> str:
+    """The fetch step's exit code as a label value, or one clear error when it failed.
+
+    The fetch container runs once (``must_run`` off, attached), so Docker records how it
+    ended instead of failing the deployment; the server reads this, so a failed download
+    stops ``pulumi up`` before the server starts on an empty cache."""
+    if exit_code != 0:
+        ended = "reported no exit code" if exit_code is None else f"exited with {exit_code}"
+        raise FetchFailedError(f"model {model}: the fetch step {ended}; see `docker logs {container}`")
+    return "0"
 
 
 def envs_for(container: Container) -> list[str]:
@@ -96,6 +114,9 @@ class DockerTarget(pulumi.ComponentResource):
 
     published: list[PublishedModel]
     """How clients reach each model."""
+    cluster: None = None
+    """No cluster: monitoring runs as services of this target (:meth:`run_services`)."""
+    managed_monitoring: bool = False
 
     def __init__(
         self,
@@ -281,9 +302,13 @@ class DockerTarget(pulumi.ComponentResource):
         server_image, server_deps = self._image(server)
         assert server.probes is not None and server.cache is not None
         bind = self._settings.bind_address
-        labels = dict(plan.labels)
+        labels: dict[str, pulumi.Input[str]] = dict(plan.labels)
         if bind != "127.0.0.1":
             labels[LABEL_EXPOSE_PORTS] = "true"
+        fetch_name = f"{container_name}-fetch"
+        labels[LABEL_FETCH_EXIT_CODE] = fetch_container.exit_code.apply(
+            lambda code: fetch_succeeded(plan.model, fetch_name, code)
+        )
         port = host_port(self._settings, index)
         docker.Container(
             f"{prefix}-server",

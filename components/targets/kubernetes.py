@@ -9,7 +9,8 @@ stack's secrets (one Secret, mounted as files, through a pluggable delivery).
 Per model, from its plan: a ServiceAccount without a token, a Deployment with a shared model
 cache (ReadWriteMany) or a StatefulSet with a cache per replica, the fetch step as an init
 container, probes with the plan's startup budget, GPU scheduling when the model asks for one,
-topology spread when replicas may exceed one, a PodDisruptionBudget, a ClusterIP Service,
+topology spread when replicas may exceed one, a PodDisruptionBudget, a ClusterIP Service (and
+a headless one governing a StatefulSet),
 autoscaling (HPA on CPU, or KEDA on queue depth) and optional exposure of ``/v1`` only.
 
 Nothing here assumes a cloud: AKS reuses this class on the cluster it creates by passing its
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker_build as docker_build
@@ -45,6 +45,7 @@ from components.secrets.kubernetes import (
 )
 from components.spec import DeploymentSpec
 from components.spec.models import Autoscaling, ExposureSettings, ImageRegistry, KubernetesSettings
+from components.spec.scaling import SURGE_PODS
 from components.targets.base import PublishedModel
 from components.targets.kube import exposure as expose
 from components.targets.kube import network, quota, scaling
@@ -65,7 +66,6 @@ __all__ = [
     "GPU_TAINT_KEY",
     "GPU_TOLERATION",
     "KubernetesTarget",
-    "ScrapeTarget",
     "namespace_for",
 ]
 
@@ -82,31 +82,17 @@ ROLLOUT_MARGIN_SECONDS = 300
 SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
 
 
-@dataclass(frozen=True)
-class ScrapeTarget:
-    """How observability finds one model's server pods and their metrics."""
-
-    model: str
-    engine: str
-    namespace: str
-    service: str
-    service_labels: dict[str, str]
-    """Labels of the model's Service (a ServiceMonitor selects it by these)."""
-    selector: dict[str, str]
-    """Labels of the model's server pods (a PodMonitor selects them by these)."""
-    port: int
-    """Metrics port, or the API port when the engine has no metrics (health is probed there)."""
-    metrics_path: str | None
-    """None when the engine exports no metrics (probe ``health_path`` instead)."""
-    health_path: str
-
-
 def namespace_for(stack: str, settings: KubernetesSettings) -> str:
     """The stack's namespace: the setting, else ``slm-<stack>`` as a DNS label."""
     if settings.namespace:
         return settings.namespace
     label = re.sub(r"[^a-z0-9-]+", "-", f"slm-{stack}".lower()).strip("-")
     return label[:63].rstrip("-")
+
+
+def headless_service(plan: ServingPlan) -> str:
+    """The headless Service governing a model's StatefulSet."""
+    return f"{plan.model}-pods"
 
 
 def cluster_identifier(stack: str, settings: KubernetesSettings) -> str:
@@ -134,8 +120,12 @@ class KubernetesTarget(pulumi.ComponentResource):
     namespace_name: str
     """The stack's namespace."""
     namespace: k8s.core.v1.Namespace
-    scrape_targets: list[ScrapeTarget]
-    """Labels, ports and paths of model-server pods, for ServiceMonitors and probes."""
+    managed_control_plane: bool
+    """The cluster's control plane is run by a cloud (AKS): its controller manager, scheduler and
+    etcd cannot be scraped."""
+    kube_proxy: bool
+    """The cluster runs kube-proxy (a Cilium dataplane replaces it)."""
+    managed_monitoring: bool = False
 
     def __init__(
         self,
@@ -149,11 +139,16 @@ class KubernetesTarget(pulumi.ComponentResource):
         secret_delivery: SecretDeliveryFactory | None = None,
         built_images: Mapping[str, pulumi.Input[str]] | None = None,
         gpu_tolerations: Sequence[k8s.core.v1.TolerationArgs] | None = None,
+        managed_control_plane: bool = False,
+        kube_proxy: bool = True,
     ) -> None:
         """``built_images`` maps a LocalBuild's ``image_tag`` to a reference a platform already
         built and pushed (AKS: its registry); ``gpu_tolerations`` replaces the GPU toleration
-        (AKS adds its spot taint)."""
+        (AKS adds its spot taint); ``managed_control_plane`` and ``kube_proxy`` say what a
+        platform knows about the cluster it made, for monitoring."""
         super().__init__("slm-deploy:targets:Kubernetes", name, None, opts)
+        self.managed_control_plane = managed_control_plane
+        self.kube_proxy = kube_proxy
         self._name = name
         self._spec = spec
         self._settings = spec.kubernetes or KubernetesSettings()
@@ -192,10 +187,14 @@ class KubernetesTarget(pulumi.ComponentResource):
         self._secrets: SecretDelivery = factory(name, self._ns, names, self._child())
         self._keda = self._install_keda()
         self.published = []
-        self.scrape_targets = []
         for model in self._models:
             self._model(model)
         self.register_outputs({"namespace": self.namespace_name})
+
+    @property
+    def cluster(self) -> KubernetesTarget:
+        """This target is the cluster side itself."""
+        return self
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -395,23 +394,29 @@ class KubernetesTarget(pulumi.ComponentResource):
                     opts=self._child(),
                 )
             )
+        ports = [
+            k8s.core.v1.ServicePortArgs(
+                name=p.name, port=p.container_port, target_port=p.name, protocol="TCP", app_protocol="http"
+            )
+            for p in plan.server.ports
+        ]
         k8s.core.v1.Service(
             f"{prefix}-service",
             # Pulumi would wait for endpoints, which appear only after the model is fetched and
             # loaded (or never, while scaled to zero); the workload's own await covers readiness.
             metadata=self._meta(plan.model, labels, SKIP_AWAIT),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type="ClusterIP",
-                selector=pods,
-                ports=[
-                    k8s.core.v1.ServicePortArgs(
-                        name=p.name, port=p.container_port, target_port=p.name, protocol="TCP", app_protocol="http"
-                    )
-                    for p in plan.server.ports
-                ],
-            ),
+            spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=pods, ports=ports),
             opts=self._child(),
         )
+        if per_replica:
+            # A StatefulSet's governing Service must be headless: it gives each replica its DNS
+            # name (<pod>.<service>); clients keep using the ClusterIP Service above.
+            k8s.core.v1.Service(
+                f"{prefix}-pods",
+                metadata=self._meta(headless_service(plan), labels, SKIP_AWAIT),
+                spec=k8s.core.v1.ServiceSpecArgs(cluster_ip="None", selector=pods, ports=ports),
+                opts=self._child(),
+            )
         containers = (plan.fetch.container, plan.server)
         built = any(isinstance(c.image, LocalBuild) for c in containers)
         template = pod_template(
@@ -441,7 +446,7 @@ class KubernetesTarget(pulumi.ComponentResource):
                 f"{prefix}-server",
                 metadata=self._meta(plan.model, workload_labels, annotations),
                 spec=k8s.apps.v1.StatefulSetSpecArgs(
-                    service_name=plan.model,
+                    service_name=headless_service(plan),
                     replicas=replicas,
                     selector=k8s.meta.v1.LabelSelectorArgs(match_labels=pods),
                     pod_management_policy="Parallel",
@@ -479,7 +484,7 @@ class KubernetesTarget(pulumi.ComponentResource):
                     strategy=k8s.apps.v1.DeploymentStrategyArgs(
                         type="RollingUpdate",
                         # A new pod must be ready before an old one goes: never below capacity.
-                        rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_surge=1, max_unavailable=0),
+                        rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_surge=SURGE_PODS, max_unavailable=0),
                     ),
                     progress_deadline_seconds=budget,
                     revision_history_limit=5,
@@ -559,20 +564,6 @@ class KubernetesTarget(pulumi.ComponentResource):
             self._expose(prefix, plan, labels, exposure, server)
             base_url = expose.public_base_url(plan, exposure)
         self.published.append(PublishedModel(model=plan.model, base_url=base_url, internal_url=internal))
-        metrics = plan.metrics
-        self.scrape_targets.append(
-            ScrapeTarget(
-                model=plan.model,
-                engine=plan.engine,
-                namespace=self.namespace_name,
-                service=plan.model,
-                service_labels=labels,
-                selector=selector(plan),
-                port=metrics.port if metrics.port is not None else plan.api_port,
-                metrics_path=metrics.path,
-                health_path=metrics.health_path,
-            )
-        )
 
     def _expose(
         self,

@@ -6,8 +6,9 @@ dashboard query and alert expression must evaluate; then the server stops and th
 target-down alert must reach the webhook.
 
 Everything binds 127.0.0.1 on free ports, every wait is bounded, every process is killed at
-teardown. Scrape and evaluation run every second and ``targetDownFor`` is 5 s, so the test
-takes well under a minute.
+teardown. Scrape and evaluation run every second and the target-down alert waits 5 s (the
+rendered rule waits the server's startup budget, minutes: the test shortens it, as it points
+the other files at loopback), so the test takes well under a minute.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from components.observability.dashboards import dashboard_specs
 from components.observability.rules import alert_rules, rule_groups
 from components.plan import ServingPlan
 from components.spec import DeploymentSpec
+from components.spec.durations import format_duration
 from tests.conftest import REPO
 from tests.observability_support import make_spec, tool, write_files
 
@@ -157,6 +159,20 @@ def loopback_prometheus(text: str, rules_dir: Path, ports: dict[str, int]) -> st
     return yaml.safe_dump(config)
 
 
+def short_target_down(rules_dir: Path, alert: str, budget: str, wait: str) -> None:
+    """Let ``alert`` fire after ``wait`` instead of the startup budget it renders with."""
+    for path in rules_dir.glob("*.yml"):
+        document = yaml.safe_load(path.read_text())
+        for group in document["groups"]:
+            for rule in group["rules"]:
+                if rule.get("alert") == alert:
+                    assert rule["for"] == budget, "the rendered rule waits out a cold start"
+                    rule["for"] = wait
+                    path.write_text(yaml.safe_dump(document))
+                    return
+    raise AssertionError(f"no rule {alert}")
+
+
 def loopback_alertmanager(text: str) -> str:
     """Debian's Alertmanager is 0.25, older than webhook ``url_file`` (0.26+, the pinned image
     is v0.28.1): read each file into ``url`` as the newer Alertmanager does, and wait one
@@ -230,6 +246,10 @@ def live_config(tmp_path: Path, webhook: Webhook, ports: dict[str, int]) -> tupl
     alertmanager = files["observability/alertmanager/alertmanager.yml"].replace("/run/secrets/", f"{secrets_dir}/")
     prometheus_yml, alertmanager_yml = tmp_path / "prometheus.yml", tmp_path / "alertmanager.yml"
     rules = render / "observability" / "prometheus" / "rules"
+    (plan,) = build_plans(spec)
+    assert plan.server.probes is not None
+    budget = format_duration(plan.server.probes.startup_budget_seconds)
+    short_target_down(rules, "OnnxTargetDown", budget, spec.alerting.thresholds.target_down_for)
     prometheus_yml.write_text(loopback_prometheus(files["observability/prometheus/prometheus.yml"], rules, ports))
     alertmanager_yml.write_text(loopback_alertmanager(alertmanager))
     return spec, prometheus_yml, alertmanager_yml

@@ -26,6 +26,8 @@ POOL = f"{AZ}containerservice:AgentPool"
 ROLE = f"{AZ}authorization:RoleAssignment"
 SENTINEL = "hf_SENTINEL_AKS_TOKEN_5d1e"
 HELM = "kubernetes:helm.sh/v3:Release"
+MANAGED_API = "kubernetes:azmonitoring.coreos.com/v1"
+SECRET = "kubernetes:core/v1:Secret"
 
 
 def one(recording: Recording, type_token: str) -> RecordedResource:
@@ -40,18 +42,40 @@ def arm_id(resource: RecordedResource, provider_path: str) -> str:
     return f"/subscriptions/<subscription-id>/resourceGroups/{group}/providers/{provider_path}"
 
 
-def roles(recording: Recording) -> dict[BuiltInRole, RecordedResource]:
-    by_role: dict[BuiltInRole, RecordedResource] = {}
+def assignments(recording: Recording) -> dict[BuiltInRole, list[RecordedResource]]:
+    by_role: dict[BuiltInRole, list[RecordedResource]] = {}
     for assignment in recording.of_type(ROLE):
         role = BuiltInRole(assignment.inputs["roleDefinitionId"].rsplit("/", 1)[-1])
-        assert role not in by_role, f"{role.name} assigned twice"
-        by_role[role] = assignment
+        by_role.setdefault(role, []).append(assignment)
     return by_role
+
+
+def roles(recording: Recording) -> dict[BuiltInRole, RecordedResource]:
+    """Each role's one assignment (Key Vault Secrets User, assigned per secret, is left out)."""
+    by_role: dict[BuiltInRole, RecordedResource] = {}
+    for role, found in assignments(recording).items():
+        if role is BuiltInRole.KEY_VAULT_SECRETS_USER:
+            continue
+        assert len(found) == 1, f"{role.name} assigned {len(found)} times"
+        by_role[role] = found[0]
+    return by_role
+
+
+def managed_aks() -> dict[str, Any]:
+    """Staging's aks section with Azure Monitor managed monitoring: the managed path's variant."""
+    aks = parse_config(stack_file("staging").config).aks
+    assert aks is not None
+    return aks.model_dump(mode="json", by_alias=True, exclude_none=True) | {"monitoring": "managed"}
 
 
 @pytest.fixture(scope="module")
 def staging() -> Recording:
     return _run("staging", secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}})
+
+
+@pytest.fixture(scope="module")
+def staging_managed() -> Recording:
+    return _run("staging", {"slm-deploy:aks": managed_aks()}, secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}})
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +121,10 @@ def test_gpu_pools_are_tainted_labelled_and_autoscaled(staging: Recording) -> No
 
 
 def test_prod_gpu_pool_is_regular_zonal_and_never_empty(prod: Recording) -> None:
-    (gpu,) = [p.inputs for p in prod.of_type(POOL) if p.inputs["agentPoolName"] == "gput4"]
+    (gpu,) = [p.inputs for p in prod.of_type(POOL) if p.inputs["agentPoolName"] == "gpua10"]
+    assert gpu["vmSize"] == "Standard_NV36ads_A10_v5", "the catalog sizing's VM for phi-4-mini at 8k x 8"
     assert gpu["minCount"] >= 1 and gpu["availabilityZones"] == ["1", "2", "3"]
+    assert gpu["maxCount"] == 5, "phi4-mini's 4 replicas and the pod a rollout adds first"
     assert "scaleSetPriority" not in gpu
     assert gpu["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
 
@@ -111,7 +137,10 @@ def test_gpu_operator_replaces_the_aks_driver_and_device_plugin() -> None:
     recording = _run("staging", {"slm-deploy:aks": settings})
     gpu = next(p.inputs for p in recording.of_type(POOL) if p.inputs["agentPoolName"] == "gput4")
     assert gpu["gpuProfile"] == {"driver": "None"}
-    assert [r.inputs["chart"] for r in recording.of_type(HELM)] == ["gpu-operator"]
+    charts = {r.inputs["chart"]: r.inputs for r in recording.of_type(HELM)}
+    assert sorted(charts) == ["dcgm-exporter", "gpu-operator", "kube-prometheus-stack"]
+    # One DCGM exporter, monitoring's: the operator's own would export every metric twice.
+    assert charts["gpu-operator"]["values"]["dcgmExporter"] == {"enabled": False}
 
 
 # --- the cluster ---------------------------------------------------------------------------
@@ -151,12 +180,11 @@ def test_logs_go_to_the_stacks_workspace(staging: Recording) -> None:
 # --- roles ---------------------------------------------------------------------------------
 
 
-def test_each_role_is_scoped_to_its_resource_and_principal(staging: Recording) -> None:
+def test_each_role_is_scoped_to_its_resource_and_principal(staging_managed: Recording) -> None:
+    staging = staging_managed
     registry = one(staging, f"{AZ}containerregistry:Registry")
-    vault = one(staging, f"{AZ}keyvault:Vault")
     amw = one(staging, f"{AZ}monitor:AzureMonitorWorkspace")
     grafana = one(staging, f"{AZ}dashboard:Grafana")
-    identity = one(staging, f"{AZ}managedidentity:UserAssignedIdentity")
     found = roles(staging)
     expected = {
         BuiltInRole.ACR_PULL: (
@@ -168,11 +196,6 @@ def test_each_role_is_scoped_to_its_resource_and_principal(staging: Recording) -
             arm_id(registry, f"Microsoft.ContainerRegistry/registries/{registry.inputs['registryName']}"),
             "<deployer-object-id>",
             "User",
-        ),
-        BuiltInRole.KEY_VAULT_SECRETS_USER: (
-            arm_id(vault, f"Microsoft.KeyVault/vaults/{vault.inputs['vaultName']}"),
-            f"<{identity.inputs['resourceName']}.principalId>",
-            "ServicePrincipal",
         ),
         BuiltInRole.MONITORING_DATA_READER: (
             arm_id(amw, f"Microsoft.Monitor/accounts/{amw.inputs['azureMonitorWorkspaceName']}"),
@@ -209,17 +232,49 @@ def test_no_role_is_assigned_at_subscription_or_group_scope(stack: str, staging:
         assert "/providers/" in assignment.inputs["scope"], assignment.name
 
 
+def test_the_model_identity_reads_exactly_the_secrets_its_pods_mount(staging: Recording, prod: Recording) -> None:
+    """One Key Vault Secrets User assignment per secret the pods read, scoped to that secret."""
+    for recording, wanted in ((staging, {"apiKey", "hfToken"}), (prod, {"apiKey"})):
+        vault = one(recording, f"{AZ}keyvault:Vault")
+        vault_id = arm_id(vault, f"Microsoft.KeyVault/vaults/{vault.inputs['vaultName']}")
+        identity = one(recording, f"{AZ}managedidentity:UserAssignedIdentity").inputs["resourceName"]
+        readers = assignments(recording)[BuiltInRole.KEY_VAULT_SECRETS_USER]
+        scopes = sorted(r.inputs["scope"] for r in readers)
+        assert scopes == [f"{vault_id}/secrets/{name}" for name in sorted(wanted)]
+        for reader in readers:
+            assert (reader.inputs["principalId"], reader.inputs["principalType"]) == (
+                f"<{identity}.principalId>",
+                "ServicePrincipal",
+            )
+        assert vault_id not in scopes, "never the whole vault"
+
+
 # --- secrets -------------------------------------------------------------------------------
 
 
 def test_secrets_live_in_key_vault_as_secrets(staging: Recording) -> None:
     stored = {s.inputs["secretName"]: s.inputs for s in staging.of_type(f"{AZ}keyvault:Secret")}
-    # grafanaAdminPassword: observability's generated Grafana login (unused by Managed Grafana).
-    assert set(stored) == {"apiKey", "hfToken", "grafanaAdminPassword"}
+    # Only what the model pods read: Grafana's login stays with in-cluster monitoring.
+    assert set(stored) == {"apiKey", "hfToken"}
     assert all(inputs["properties"] == MASK for inputs in stored.values())
     vault = one(staging, f"{AZ}keyvault:Vault").inputs["properties"]
     assert vault["enableRbacAuthorization"] is True and vault["enableSoftDelete"] is True
     assert "enablePurgeProtection" not in vault, "off outside prod: Azure refuses an explicit false"
+
+
+def test_monitoring_secrets_never_enter_the_vault() -> None:
+    """Grafana's password and a receiver's URL are the stack's secrets too, but no pod reads them
+    from Key Vault: the vault (and the identity's grants) hold the model servers' secrets only."""
+    receivers = [{"name": "hook", "type": "webhook", "urlSecret": "hookUrl"}]
+    for aks in (None, managed_aks()):
+        overrides: dict[str, Any] = {"slm-deploy:alerting": {"receivers": receivers}}
+        if aks is not None:
+            overrides["slm-deploy:aks"] = aks
+        recording = _run("staging", overrides, secrets={"slm-deploy:secrets": {"hookUrl": "https://hooks.example/x"}})
+        stored = {s.inputs["secretName"] for s in recording.of_type(f"{AZ}keyvault:Secret")}
+        assert stored == {"apiKey"}, aks and aks["monitoring"]
+        scopes = [r.inputs["scope"] for r in assignments(recording)[BuiltInRole.KEY_VAULT_SECRETS_USER]]
+        assert [scope.rsplit("/", 1)[1] for scope in scopes] == ["apiKey"]
 
 
 def test_prod_vault_has_purge_protection(prod: Recording) -> None:
@@ -236,7 +291,9 @@ def test_no_secret_value_in_any_rendered_file(staging: Recording) -> None:
         assert "<staging-apiKey.result>" not in content, path
 
 
-def test_the_kubeconfig_is_a_secret_output_from_the_user_credentials(staging: Recording) -> None:
+def test_the_kubeconfig_is_a_secret_output_from_the_user_credentials(
+    staging: Recording, staging_managed: Recording
+) -> None:
     assert "kubeconfig" in staging.secret_outputs
     assert staging.outputs["kubeconfig"].startswith("apiVersion: v1")
     tokens = {token: args for token, args in staging.calls}
@@ -247,7 +304,8 @@ def test_the_kubeconfig_is_a_secret_output_from_the_user_credentials(staging: Re
     assert staging.outputs["clusterName"] == "aks-slm-staging"
     assert staging.outputs["keyVaultUri"].startswith("https://kv-staging-")
     assert staging.outputs["registryLoginServer"].endswith(".azurecr.io")
-    assert staging.outputs["grafanaEndpoint"].startswith("https://graf-staging")
+    assert staging_managed.outputs["grafanaEndpoint"].startswith("https://graf-staging")
+    assert "grafanaEndpoint" not in staging.outputs, "in-cluster Grafana has no Azure endpoint"
     assert {"clusterName", "keyVaultUri", "registryLoginServer"}.isdisjoint(staging.secret_outputs)
 
 
@@ -270,7 +328,9 @@ def test_each_model_service_account_is_federated_with_the_workload_identity(stag
 
 
 def test_no_kubernetes_secret_and_pods_read_key_vault_through_csi(staging: Recording) -> None:
-    assert not staging.of_type("kubernetes:core/v1:Secret"), "values stay in Key Vault"
+    secrets = {(s.inputs["metadata"]["namespace"], s.inputs["metadata"]["name"]) for s in staging.of_type(SECRET)}
+    # The model servers' values stay in Key Vault; in-cluster monitoring's own login is the only Secret.
+    assert secrets == {("monitoring", "slm-grafana-admin")}
     identity = one(staging, f"{AZ}managedidentity:UserAssignedIdentity").inputs["resourceName"]
     vault = one(staging, f"{AZ}keyvault:Vault").inputs["vaultName"]
     classes = {}
@@ -360,7 +420,8 @@ def test_the_device_plugin_runs_only_on_gpu_nodes(staging: Recording, prod: Reco
 # --- managed monitoring --------------------------------------------------------------------
 
 
-def test_managed_prometheus_is_wired_to_the_cluster(staging: Recording) -> None:
+def test_managed_prometheus_is_wired_to_the_cluster(staging_managed: Recording) -> None:
+    staging = staging_managed
     cluster = one(staging, CLUSTER)
     cluster_id = arm_id(cluster, "Microsoft.ContainerService/managedClusters/aks-slm-staging")
     assert cluster.inputs["azureMonitorProfile"] == {"metrics": {"enabled": True}}
@@ -390,12 +451,14 @@ def test_managed_prometheus_is_wired_to_the_cluster(staging: Recording) -> None:
     assert len(group["groupShortName"]) <= 12
 
 
-def test_in_cluster_monitoring_creates_no_azure_monitoring(prod: Recording) -> None:
-    assert one(prod, CLUSTER).inputs["azureMonitorProfile"] == {"metrics": {"enabled": False}}
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_in_cluster_monitoring_creates_no_azure_monitoring(stack: str, staging: Recording, prod: Recording) -> None:
+    recording = staging if stack == "staging" else prod
+    assert one(recording, CLUSTER).inputs["azureMonitorProfile"] == {"metrics": {"enabled": False}}
     for kind in ("AzureMonitorWorkspace", "DataCollectionRule", "ActionGroup"):
-        assert not prod.of_type(f"{AZ}monitor:{kind}")
-    assert not prod.of_type(f"{AZ}dashboard:Grafana")
-    assert "grafanaEndpoint" not in prod.outputs
+        assert not recording.of_type(f"{AZ}monitor:{kind}")
+    assert not recording.of_type(f"{AZ}dashboard:Grafana")
+    assert "grafanaEndpoint" not in recording.outputs
 
 
 # --- render --------------------------------------------------------------------------------
@@ -415,12 +478,14 @@ def test_the_azure_folder_has_one_readable_file_per_resource(staging: Recording)
 # --- policy pack ---------------------------------------------------------------------------
 
 
-def policy_findings(recording: Recording) -> list[str]:
+def policy_findings(recording: Recording, overrides: dict[str, Any] | None = None) -> list[str]:
     """Every CrossGuard rule over every resource, as ``slm-deploy check`` runs them on plan.json."""
     from components.check.crossguard import _args
     from policies.rules import RULES
 
-    plan = json.loads(render_files(recording, parse_config(stack_file(recording.stack).config))["plan.json"])
+    config = dict(stack_file(recording.stack).config)
+    config.update({k: json.dumps(v) for k, v in (overrides or {}).items()})
+    plan = json.loads(render_files(recording, parse_config(config))["plan.json"])
     found: list[str] = []
     for resource in plan["resources"]:
         for rule in RULES:
@@ -435,6 +500,10 @@ def policy_findings(recording: Recording) -> list[str]:
 def test_the_policy_pack_passes_both_stacks(staging: Recording, prod: Recording) -> None:
     assert policy_findings(staging) == []
     assert policy_findings(prod) == []
+
+
+def test_the_policy_pack_passes_managed_monitoring(staging_managed: Recording) -> None:
+    assert policy_findings(staging_managed, {"slm-deploy:aks": managed_aks()}) == []
 
 
 def test_the_policy_pack_catches_a_weakened_prod() -> None:
@@ -458,7 +527,7 @@ def test_managed_grafana_imports_the_dashboards() -> None:
     from components.platforms.aks import AksPlatform
     from components.secrets import StackSecrets
 
-    spec = parse_config(stack_file("staging").config)
+    spec = parse_config(stack_file("staging").config | {"slm-deploy:aks": json.dumps(managed_aks())})
     overview = json.dumps({"uid": "slm-overview", "title": "SLM overview", "panels": []})
 
     def program() -> None:
@@ -494,11 +563,12 @@ def test_a_dashboard_without_uid_cannot_be_imported() -> None:
 # --- observability on AKS ------------------------------------------------------------------
 
 
-def test_managed_monitoring_carries_every_alert_of_observability(staging: Recording) -> None:
+def test_managed_monitoring_carries_every_alert_of_observability(staging_managed: Recording) -> None:
     from components.engines import build_plans
     from components.observability.rules import rule_groups
 
-    spec = parse_config(stack_file("staging").config)
+    staging = staging_managed
+    spec = parse_config(stack_file("staging").config | {"slm-deploy:aks": json.dumps(managed_aks())})
     expected = {g.name: [r["alert"] for r in g.to_group()["rules"]] for g in rule_groups(spec, build_plans(spec))}
     groups = staging.of_type(f"{AZ}alertsmanagement:PrometheusRuleGroup")
     found = {g.inputs["ruleGroupName"].removeprefix("slm-staging-"): g.inputs for g in groups}
@@ -515,10 +585,11 @@ def test_managed_monitoring_carries_every_alert_of_observability(staging: Record
             assert rule["severity"] in (0, 2, 3)
 
 
-def test_managed_monitoring_scrapes_with_the_managed_agent_and_imports_dashboards(staging: Recording) -> None:
-    monitors = staging.of_type("kubernetes:azmonitoring.coreos.com/v1:PodMonitor")
-    assert {m.inputs["metadata"]["name"] for m in monitors} == {"slm-vllm", "slm-onnx"}
-    assert all(m.inputs["metadata"]["namespace"] == "slm-staging" for m in monitors)
+def test_managed_monitoring_scrapes_with_the_managed_agent_and_imports_dashboards(staging_managed: Recording) -> None:
+    staging = staging_managed
+    monitors = {m.inputs["metadata"]["name"]: m.inputs for m in staging.of_type(f"{MANAGED_API}:PodMonitor")}
+    assert set(monitors) == {"slm-vllm", "slm-onnx", "slm-dcgm"}
+    assert {monitors[m]["metadata"]["namespace"] for m in ("slm-vllm", "slm-onnx")} == {"slm-staging"}
     assert not staging.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor"), "no operator CRDs on managed"
     assert not [r for r in staging.of_type(HELM) if r.inputs["chart"] == "kube-prometheus-stack"]
     uids = {c.inputs["environment"]["UID"] for c in staging.of_type("command:local:Command")}
@@ -539,3 +610,76 @@ def test_in_cluster_monitoring_is_observabilitys_kubernetes_component_on_the_aks
     rules = prod.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
     assert {r.inputs["metadata"]["name"] for r in rules} == {"slm-vllm", "slm-gpu"}
     assert not prod.of_type(f"{AZ}alertsmanagement:PrometheusRuleGroup")
+
+
+def test_previews_find_the_monitoring_they_rely_on_in_the_staging_cluster(staging: Recording) -> None:
+    """A preview installs no monitoring: its PodMonitors, Probes and PrometheusRules are for the
+    operator of the cluster it deploys into, staging's, in the namespace its policies open."""
+    preview = parse_config(stack_file("preview").config).kubernetes
+    assert preview is not None and preview.stack_reference is not None
+    assert preview.stack_reference.stack.endswith("/staging") and not preview.install_monitoring
+    (chart,) = [r for r in staging.of_type(HELM) if r.inputs["chart"] == "kube-prometheus-stack"]
+    assert (chart.inputs["name"], chart.inputs["namespace"]) == (
+        preview.monitoring_release,
+        preview.monitoring_namespace,
+    )
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_managed_control_plane_is_not_scraped(stack: str, staging: Recording, prod: Recording) -> None:
+    """AKS runs controller manager, scheduler and etcd out of reach, and Cilium replaces
+    kube-proxy: the chart scrapes none of them, so their alerts cannot fire forever."""
+    recording = staging if stack == "staging" else prod
+    (chart,) = [r for r in recording.of_type(HELM) if r.inputs["chart"] == "kube-prometheus-stack"]
+    values = chart.inputs["values"]
+    for component in ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"):
+        assert values[component] == {"enabled": False}, component
+
+
+def test_a_calico_cluster_keeps_scraping_kube_proxy() -> None:
+    aks = parse_config(stack_file("staging").config).aks
+    assert aks is not None
+    settings = aks.model_dump(mode="json", by_alias=True, exclude_none=True)
+    settings["network"] = {**settings["network"], "policy": "calico"}
+    recording = _run("staging", {"slm-deploy:aks": settings})
+    (chart,) = [r for r in recording.of_type(HELM) if r.inputs["chart"] == "kube-prometheus-stack"]
+    assert "kubeProxy" not in chart.inputs["values"], "the chart's default: scraped"
+    assert chart.inputs["values"]["kubeEtcd"] == {"enabled": False}
+
+
+def test_the_dcgm_exporter_runs_on_gpu_nodes_only_with_the_device_plugins_tolerations(
+    prod: Recording, staging_managed: Recording
+) -> None:
+    for recording in (prod, staging_managed):
+        releases = {r.inputs["chart"]: r.inputs for r in recording.of_type(HELM)}
+        dcgm, plugin = releases["dcgm-exporter"]["values"], releases["nvidia-device-plugin"]["values"]
+        assert dcgm["nodeSelector"] == {"slm-deploy.dev/accelerator": "nvidia"}, "no crash loop on CPU nodes"
+        assert dcgm["tolerations"] == plugin["tolerations"]
+        assert {t["key"] for t in dcgm["tolerations"]} == {"nvidia.com/gpu", "kubernetes.azure.com/scalesetpriority"}
+
+
+def test_managed_monitoring_scrapes_the_dcgm_exporter_its_gpu_rules_read(staging_managed: Recording) -> None:
+    (release,) = [r.inputs for r in staging_managed.of_type(HELM) if r.inputs["chart"] == "dcgm-exporter"]
+    assert release["namespace"] == "kube-system"
+    assert release["values"]["serviceMonitor"] == {"enabled": False}, "no operator CRD for it on managed"
+    (monitor,) = [
+        m.inputs
+        for m in staging_managed.of_type(f"{MANAGED_API}:PodMonitor")
+        if m.inputs["metadata"]["name"] == "slm-dcgm"
+    ]
+    assert monitor["metadata"]["namespace"] == "kube-system"
+    spec = monitor["spec"]
+    assert spec["namespaceSelector"] == {"matchNames": ["kube-system"]}
+    assert spec["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "dcgm-exporter",
+        "app.kubernetes.io/instance": release["name"],
+    }
+    (endpoint,) = spec["podMetricsEndpoints"]
+    assert endpoint["port"] == "metrics"
+    assert endpoint["relabelings"] == [{"targetLabel": "job", "replacement": "dcgm"}]
+    groups = {
+        g.inputs["ruleGroupName"]: g.inputs
+        for g in staging_managed.of_type(f"{AZ}alertsmanagement:PrometheusRuleGroup")
+    }
+    gpu_rules = groups["slm-staging-slm-gpu"]["rules"]
+    assert gpu_rules and all('job="dcgm"' in rule["expression"] for rule in gpu_rules)

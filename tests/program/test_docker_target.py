@@ -198,3 +198,34 @@ def test_open_webui_reads_the_api_key_of_authenticated_engines(run_stack: RunSta
     script = ui.inputs["entrypoints"][2]
     assert 'api_key="$(cat /run/secrets/api-key)"' in script
     assert 'OPENAI_API_KEYS="$api_key"' in script
+
+
+def test_the_server_starts_only_after_a_successful_fetch(run_stack: RunStack) -> None:
+    """The fetch container runs once (``mustRun`` off, attached): Docker records how it ended.
+    Its exit code reaches the server's inputs, so the server waits for it and 0 is the only
+    value that lets it start."""
+    recording = run_stack("local")
+    (fetch,) = containers(recording, "model-fetch")
+    assert (fetch.inputs["mustRun"], fetch.inputs["attach"]) == (False, True)
+    (server,) = containers(recording, "model-server")
+    assert labels(server)["slm-deploy.dev/fetch-exit-code"] == "0"
+
+
+def test_a_failed_fetch_fails_the_deployment_naming_the_model(
+    run_stack: RunStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from components.render.placeholders import computed_outputs
+    from components.targets.docker import FetchFailedError
+
+    def failed_fetch(type_token: str, name: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+        outputs = computed_outputs(type_token, name, inputs)
+        if type_token == CONTAINER and name.endswith("-fetch"):
+            outputs["exitCode"] = 1  # e.g. the download failed or timed out
+        return outputs
+
+    monkeypatch.setattr("components.render.recorder.computed_outputs", failed_fetch)
+    with pytest.raises(FetchFailedError) as failed:
+        run_stack("local")
+    assert str(failed.value) == (
+        "model qwen3-small: the fetch step exited with 1; see `docker logs slm-local-qwen3-small-fetch`"
+    )

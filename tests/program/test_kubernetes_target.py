@@ -22,6 +22,7 @@ from components.render import Recording, render_files, run_program
 from components.render.kubernetes_files import kubernetes_object
 from components.secrets import StackSecrets
 from components.spec import DeploymentSpec, parse_config
+from components.targets.kube.scaling import behavior as scaling_behavior
 from components.targets.kubernetes import (
     GPU_NODE_SELECTOR,
     GPU_TAINT_KEY,
@@ -176,15 +177,12 @@ def test_a_given_provider_is_used_and_none_is_created() -> None:
     assert [p.name for p in providers] == ["aks-cluster"]
     assert all(r.provider == providers[0].urn for r in recording.resources if r.type.startswith("kubernetes:"))
     target: KubernetesTarget = seen["target"]
+    # What in-cluster monitoring reads from the target (components/observability/attach.py).
+    assert target.cluster is target and not target.managed_monitoring
     assert target.provider is seen["provider"]
     assert target.namespace_name == "slm-models"
-    scrape = {t.model: t for t in target.scrape_targets}
-    assert scrape["phi4-mini"].port == 8000 and scrape["phi4-mini"].metrics_path == "/metrics"
-    assert scrape["phi4-mini"].selector == {
-        "app.kubernetes.io/component": "model-server",
-        "app.kubernetes.io/instance": "phi4-mini",
-    }
-    assert scrape["qwen3-onnx"].service == "qwen3-onnx"
+    assert isinstance(target.namespace, k8s.core.v1.Namespace), "monitoring waits for it"
+    assert (target.managed_control_plane, target.kube_proxy) == (False, True), "any cluster: all scraped"
 
 
 # --- namespace ------------------------------------------------------------------------------
@@ -286,6 +284,66 @@ def test_clients_and_prometheus_reach_only_their_ports(rendered: dict[str, Recor
         assert selector["values"] == ["monitoring"]
 
 
+def _selects(selector: Manifest, labels: dict[str, str]) -> bool:
+    """A pod selector (the target writes matchLabels only) against a pod's labels."""
+    assert set(selector) <= {"matchLabels"}, selector
+    return bool(selector.get("matchLabels", {}).items() <= labels.items())
+
+
+def _allowed(
+    policies: dict[str, Manifest], direction: str, pod: dict[str, str], peer: dict[str, str], port: int
+) -> bool:
+    """Does a policy selecting ``pod`` allow traffic to or from ``peer`` (a pod of the same
+    namespace) on ``port`` in ``direction``?"""
+    rules_key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+    for policy in policies.values():
+        spec = policy["spec"]
+        if direction not in spec["policyTypes"] or not _selects(spec["podSelector"], pod):
+            continue
+        for rule in spec.get(rules_key, []):
+            if rule.get("ports") and port not in {p["port"] for p in rule["ports"]}:
+                continue
+            for candidate in rule.get(peers_key, []):
+                if set(candidate) == {"podSelector"} and _selects(candidate["podSelector"], peer):
+                    return True
+    return False
+
+
+@pytest.mark.parametrize("stack", K8S_STACKS)
+def test_every_allow_between_pods_of_the_namespace_is_open_at_both_ends(
+    rendered: dict[str, Recording], stack: str
+) -> None:
+    """Default deny covers ingress and egress, so traffic between two pods of the namespace
+    flows only when the receiver's ingress and the sender's egress both allow it: every such
+    allow (a peer by pod selector alone) must have its counterpart."""
+    policies = of_kind(manifests(rendered[stack]), "NetworkPolicy")
+    checked = set()
+    for name, policy in policies.items():
+        spec = policy["spec"]
+        here = spec["podSelector"].get("matchLabels", {})
+        for direction, rules_key, peers_key, other in (
+            ("Ingress", "ingress", "from", "Egress"),
+            ("Egress", "egress", "to", "Ingress"),
+        ):
+            for rule in spec.get(rules_key, []):
+                for peer in rule.get(peers_key, []):
+                    if set(peer) != {"podSelector"}:
+                        continue  # another namespace or an address block: not both ends here
+                    there = peer["podSelector"]["matchLabels"]
+                    for port in [p["port"] for p in rule["ports"]]:
+                        assert _allowed(policies, other, there, here, port), f"{name}: {direction} {there} :{port}"
+                        checked.add((name, direction))
+    # Each model's clients, both ways: client pods reach the API port and nothing else of it.
+    assert {(f"{m}-clients", "Ingress") for m in plans_for(stack)} <= checked
+    assert {(f"{m}-client-egress", "Egress") for m in plans_for(stack)} <= checked
+    client = {"slm-deploy.dev/client": "true"}
+    for plan in plans_for(stack).values():
+        server = dict(plan.labels)
+        assert _allowed(policies, "Egress", client, server, plan.api_port)
+        if plan.metrics.port is not None and plan.metrics.port != plan.api_port:
+            assert not _allowed(policies, "Egress", client, server, plan.metrics.port)
+
+
 def test_engine_without_metrics_is_probed_on_its_api_port(rendered: dict[str, Recording]) -> None:
     policies = of_kind(manifests(rendered["preview"]), "NetworkPolicy")
     monitoring = policies["qwen3-small-monitoring"]["spec"]["ingress"][0]
@@ -300,6 +358,7 @@ def test_only_fetching_pods_get_egress_and_never_to_private_ranges(rendered: dic
     plans = plans_for(stack)
     egress_policies = {name: p for name, p in policies.items() if "Egress" in p["spec"]["policyTypes"]}
     expected = {"default-deny", "allow-dns"} | {f"{m}-fetch-egress" for m, p in plans.items() if p.fetch.egress_hosts}
+    expected |= {f"{m}-client-egress" for m in plans}
     assert set(egress_policies) == expected
     for model, plan in plans.items():
         policy = policies[f"{model}-fetch-egress"]
@@ -437,6 +496,9 @@ def test_replicas_spread_over_nodes_and_zones_only_when_there_can_be_several(
         }
         selector = workload["spec"]["selector"]["matchLabels"]
         assert all(c["labelSelector"]["matchLabels"] == selector for c in constraints)
+        # Tainted nodes the pod cannot use (GPU, system) are no domains: else a CPU model's
+        # skew counts them at zero pods and allows one pod per untainted node.
+        assert all(c["nodeTaintsPolicy"] == "Honor" for c in constraints)
     preview = workloads(manifests(rendered["preview"]))["qwen3-small"]
     assert "topologySpreadConstraints" not in pod_spec(preview)
 
@@ -493,7 +555,11 @@ def test_per_replica_cache_is_a_stateful_set_claim_template(rendered: dict[str, 
     assert template["spec"]["accessModes"] == ["ReadWriteOnce"]
     assert template["spec"]["resources"]["requests"]["storage"] == f"{math.ceil(plan.cache_size_bytes / 1024**3)}Gi"
     assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Delete", "whenScaled": "Retain"}
-    assert spec["serviceName"] == "qwen3-small" and spec["replicas"] == 1
+    assert spec["replicas"] == 1
+    # Its governing Service is headless (per-pod DNS); clients use the ClusterIP Service.
+    governing = objects[("Service", spec["serviceName"])]["spec"]
+    assert governing["clusterIP"] == "None" and governing["selector"] == spec["selector"]["matchLabels"]
+    assert objects[("Service", "qwen3-small")]["spec"]["type"] == "ClusterIP"
     assert not [v for v in pod_spec(objects[("StatefulSet", "qwen3-small")])["volumes"] if v["name"] == "cache"]
 
 
@@ -518,9 +584,18 @@ def test_queue_metric_engines_scale_on_queue_depth_with_keda(rendered: dict[str,
         assert trigger["metadata"]["threshold"] == str(scaling.target_queue_depth)
         assert trigger["metadata"]["serverAddress"] == "http://prometheus-operated.monitoring.svc:9090"
         behavior = body["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+        assert behavior == scaling_behavior(scaling), "one definition for KEDA's HPA and ours"
         assert behavior["scaleUp"]["stabilizationWindowSeconds"] == 60
     phi = scaled["phi4-mini"]["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
     assert phi["scaleDown"]["stabilizationWindowSeconds"] == 600
+
+
+def test_any_cluster_keeps_scraping_its_control_plane(rendered: dict[str, Recording]) -> None:
+    """On a cluster the stack does not know to be managed, the chart's defaults stay: every
+    control plane component is scraped (AKS turns them off: test_aks_platform)."""
+    releases = {r.inputs["chart"]: r for r in rendered["cluster"].of_type("kubernetes:helm.sh/v3:Release")}
+    values = releases["kube-prometheus-stack"].inputs["values"]
+    assert not {"kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"} & set(values)
 
 
 def test_keda_is_installed_from_a_pinned_chart(rendered: dict[str, Recording]) -> None:
@@ -543,6 +618,8 @@ def test_engine_without_queue_metric_scales_on_cpu(run_stack: RunStack) -> None:
     [metric] = hpa["metrics"]
     assert metric["resource"] == {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}
     assert hpa["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 300
+    scaling = spec_for("preview", {"slm-deploy:models": models}).model("qwen3-small").autoscaling
+    assert scaling is not None and hpa["behavior"] == scaling_behavior(scaling)
     assert "replicas" not in objects[("StatefulSet", "qwen3-small")]["spec"]
 
 

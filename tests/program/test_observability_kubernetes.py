@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.engines import build_plans
+from components.gpu_nodes import GPU_DAEMON_TOLERATIONS, GPU_NODE_SELECTOR
 from components.observability import images
 from components.observability.attach import monitoring_secrets
 from components.observability.config_files import observability_files
@@ -69,12 +70,39 @@ def test_kube_prometheus_stack_is_pinned_and_configured() -> None:
     assert values["alertmanager"]["alertmanagerSpec"] == {
         "image": {"tag": images.ALERTMANAGER.tag},
         "secrets": ["slm-alertmanager-receivers"],
+        "storage": {
+            "volumeClaimTemplate": {
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+            }
+        },
     }
     receivers = {r["name"]: r for r in values["alertmanager"]["config"]["receivers"]}
     assert receivers["oncall"]["webhook_configs"][0]["url_file"] == (
         "/etc/alertmanager/secrets/slm-alertmanager-receivers/hook"
     )
     assert values["prometheus"]["prometheusSpec"]["retention"] == "2d"  # dev default
+
+
+def test_prometheus_and_alertmanager_keep_their_data_on_volumes() -> None:
+    """The TSDB survives a restart: a claim sized from the retention (dev 2d at 15s: the 10 GiB
+    minimum; 15d: 15 x 86400 / 15 x 100k series x 2 B x 1.5 = 24.1 GiB, so 25 GiB), Prometheus
+    deleting old blocks at 80 % of it; the stack's storage class when it names one."""
+    values = releases(run(k8s_spec()))["kube-prometheus-stack"].inputs["values"]
+    prometheus = values["prometheus"]["prometheusSpec"]
+    claim = prometheus["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}
+    assert prometheus["retentionSize"] == "8GB"
+    spec = k8s_spec()
+    longer = spec.model_copy(
+        update={"observability": spec.observability.model_copy(update={"retention": "15d", "storage_class": "premium"})}
+    )
+    values = releases(run(longer))["kube-prometheus-stack"].inputs["values"]
+    prometheus = values["prometheus"]["prometheusSpec"]
+    claim = prometheus["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert (claim["resources"]["requests"]["storage"], claim["storageClassName"]) == ("25Gi", "premium")
+    assert prometheus["retentionSize"] == "20GB"
+    alertmanager = values["alertmanager"]["alertmanagerSpec"]["storage"]["volumeClaimTemplate"]["spec"]
+    assert alertmanager["storageClassName"] == "premium"
 
 
 def test_secrets_are_kubernetes_secrets_never_plain() -> None:
@@ -113,7 +141,9 @@ def test_monitors_and_rules_are_selected_by_the_chart() -> None:
     assert vllm["jobLabel"] == "slm-deploy.dev/engine"
     assert vllm["selector"]["matchLabels"]["slm-deploy.dev/engine"] == "vllm"
     assert vllm["podMetricsEndpoints"][0]["relabelings"] == [
-        {"sourceLabels": ["__meta_kubernetes_pod_label_slm_deploy_dev_model"], "targetLabel": "model"}
+        # A pod whose fetch step still runs (phase Pending) is not scraped, so not "down".
+        {"sourceLabels": ["__meta_kubernetes_pod_phase"], "regex": "Running", "action": "keep"},
+        {"sourceLabels": ["__meta_kubernetes_pod_label_slm_deploy_dev_model"], "targetLabel": "model"},
     ]
     [probe] = [o.inputs["spec"] for o in objects if o.inputs["kind"] == "Probe"]
     assert probe["jobName"] == "ollama"
@@ -156,8 +186,11 @@ def test_dashboards_are_configmaps_for_the_sidecar() -> None:
 def test_gpus_bring_the_dcgm_exporter_and_probes_the_blackbox_exporter() -> None:
     found = releases(run(k8s_spec()))
     assert found["slm-dcgm-exporter"].inputs["version"] == images.DCGM_EXPORTER_CHART.version
-    dcgm = found["slm-dcgm-exporter"].inputs["values"]["serviceMonitor"]
-    assert dcgm["additionalLabels"] == {"release": "kube-prometheus-stack"}
+    dcgm = found["slm-dcgm-exporter"].inputs["values"]
+    assert dcgm["serviceMonitor"]["additionalLabels"] == {"release": "kube-prometheus-stack"}
+    # GPU nodes only (the exporter crash-loops without a GPU), whatever their taints.
+    assert dcgm["nodeSelector"] == GPU_NODE_SELECTOR
+    assert dcgm["tolerations"] == [dict(t) for t in GPU_DAEMON_TOLERATIONS]
     assert found["slm-blackbox"].inputs["version"] == images.BLACKBOX_EXPORTER_CHART.version
     cpu_only = make_spec(
         target="kubernetes", models=[ALL_ENGINES[1]], kubernetes={"imageRegistry": {"server": "registry.example.com"}}

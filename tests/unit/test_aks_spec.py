@@ -91,7 +91,7 @@ def test_gpu_pool_size_comes_from_the_catalog_sizing() -> None:
 
 def test_gpu_pool_size_is_the_largest_any_gpu_model_needs() -> None:
     big = {**GPU_MODEL, "name": "big", "preset": "qwen3-8b", "maxContextTokens": 16384, "concurrency": 4}
-    spec = accepted(aks({"gpuPools": [GPU_POOL]}, models=[GPU_MODEL, big]))
+    spec = accepted(aks({"gpuPools": [{**GPU_POOL, "maxCount": 4}]}, models=[GPU_MODEL, big]))
     assert spec.aks is not None
     assert gpu_pool_vm_size(spec, spec.aks.gpu_pools[0]) == "Standard_NC24ads_A100_v4"
 
@@ -154,8 +154,9 @@ def test_system_pool_rules() -> None:
 
 
 def test_prod_needs_two_system_nodes_and_a_warm_gpu_node() -> None:
+    pool = {**GPU_POOL, "maxCount": 3}  # prod's 2 replicas and a rollout's surge pod
     cfg = aks(
-        {"systemPool": {"name": "system", "minCount": 1}, "gpuPools": [GPU_POOL]},
+        {"systemPool": {"name": "system", "minCount": 1}, "gpuPools": [pool]},
         models=[GPU_MODEL],
         environment="prod",
     )
@@ -164,11 +165,51 @@ def test_prod_needs_two_system_nodes_and_a_warm_gpu_node() -> None:
         "slm-deploy:aks.gpuPools[0].minCount: 0: prod keeps at least 1 GPU node (a cold GPU node takes minutes)",
     ]
     ok = aks(
-        {"systemPool": {"name": "system", "minCount": 2}, "gpuPools": [{**GPU_POOL, "minCount": 1}]},
+        {"systemPool": {"name": "system", "minCount": 2}, "gpuPools": [{**pool, "minCount": 1}]},
         models=[GPU_MODEL],
         environment="prod",
     )
     assert accepted(ok).aks is not None
+
+
+def test_gpu_pools_hold_every_gpu_model_at_its_maximum_and_a_rollouts_surge_pod() -> None:
+    scaled = {**GPU_MODEL, "autoscaling": {"minReplicas": 1, "maxReplicas": 4}}
+    assert only_problem(aks({"gpuPools": [{**GPU_POOL, "maxCount": 4}]}, models=[scaled])) == (
+        "slm-deploy:aks.gpuPools[0].maxCount: 4 GPUs at most, but the GPU models need 5 "
+        "(chat: 4 replicas + 1 rolling-update surge pod x 1 GPU): raise it to 5"
+    )
+    assert accepted(aks({"gpuPools": [{**GPU_POOL, "maxCount": 5}]}, models=[scaled])).aks is not None
+
+
+def test_gpu_capacity_counts_every_gpu_model_over_every_gpu_pool() -> None:
+    other = {**GPU_MODEL, "name": "other"}
+    two_pools = [{**GPU_POOL, "maxCount": 2}, {**GPU_POOL, "name": "gpub", "maxCount": 1}]
+    assert only_problem(aks({"gpuPools": two_pools}, models=[GPU_MODEL, other])) == (
+        "slm-deploy:aks.gpuPools: 3 GPUs at most, but the GPU models need 4 (chat: 1 replica + 1 rolling-update "
+        "surge pod x 1 GPU; other: 1 replica + 1 rolling-update surge pod x 1 GPU): raise their maxCount"
+    )
+    two_pools[1]["maxCount"] = 2
+    assert accepted(aks({"gpuPools": two_pools}, models=[GPU_MODEL, other])).aks is not None
+
+
+def test_gpu_capacity_counts_gpus_per_pod_and_per_node() -> None:
+    # 2 replicas + 1 surge pod, 2 GPUs each, on a 4-GPU VM outside the catalog: 6 GPUs, so
+    # 3 nodes counting the 2 GPUs a pod is known to fit on.
+    pair = {**GPU_MODEL, "replicas": 2, "gpu": {"count": 2, "vmSize": "Standard_NC64as_T4_v3"}}
+    assert only_problem(aks({"gpuPools": [GPU_POOL]}, models=[pair])) == (
+        "slm-deploy:aks.gpuPools[0].maxCount: 4 GPUs at most, but the GPU models need 6 "
+        "(chat: 2 replicas + 1 rolling-update surge pod x 2 GPUs): raise it to 3"
+    )
+    assert accepted(aks({"gpuPools": [{**GPU_POOL, "maxCount": 3}]}, models=[pair])).aks is not None
+
+
+def test_a_stateful_set_replaces_pods_in_place_and_needs_no_surge_gpu() -> None:
+    scaled = {**GPU_MODEL, "autoscaling": {"minReplicas": 1, "maxReplicas": 2}}
+    assert only_problem(aks({"gpuPools": [GPU_POOL]}, models=[scaled])).startswith(
+        "slm-deploy:aks.gpuPools[0].maxCount: 2 GPUs at most, but the GPU models need 3"
+    )
+    per_replica = aks({"gpuPools": [GPU_POOL]}, models=[scaled], kubernetes={"modelCache": "per-replica"})
+    assert accepted(per_replica).aks is not None
 
 
 def test_spot_price_only_with_spot() -> None:
@@ -223,6 +264,24 @@ def test_managed_monitoring_refuses_receivers_action_groups_lack() -> None:
     assert only_problem(cfg).startswith("slm-deploy:alerting.receivers[0].type: 'slack': Azure Monitor action groups")
     in_cluster = aks({}, alerting={"receivers": [receiver]}, secrets={"slackUrl": "https://x"})
     assert accepted(in_cluster).aks is not None
+
+
+def test_managed_monitoring_refuses_queue_depth_autoscaling() -> None:
+    scaled = {**GPU_MODEL, "autoscaling": {"minReplicas": 1, "maxReplicas": 2}}
+    pools = {"gpuPools": [{**GPU_POOL, "maxCount": 3}]}
+    assert only_problem(aks({**pools, "monitoring": "managed"}, models=[scaled])) == (
+        "slm-deploy:models[0].autoscaling: queue-depth autoscaling (KEDA) reads an in-cluster Prometheus, which "
+        "aks.monitoring: managed does not run; use monitoring: in-cluster, or fixed replicas"
+    )
+    assert accepted(aks(pools, models=[scaled])).aks is not None  # in-cluster: KEDA reads its Prometheus
+    fixed = aks({**pools, "monitoring": "managed"}, models=[{**GPU_MODEL, "replicas": 2}])
+    assert accepted(fixed).aks is not None
+
+
+def test_managed_monitoring_accepts_cpu_autoscaling() -> None:
+    """Ollama exports no queue gauge: a HorizontalPodAutoscaler scales it on CPU, no Prometheus involved."""
+    cpu_scaled = model(autoscaling={"minReplicas": 1, "maxReplicas": 3})
+    assert accepted(aks({"monitoring": "managed"}, models=[cpu_scaled])).aks is not None
 
 
 # --- environment defaults --------------------------------------------------------------------

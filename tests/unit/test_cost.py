@@ -27,17 +27,20 @@ from components.spec import DeploymentSpec, parse_config
 
 TABLE = load_price_table()
 T4, A100 = "Standard_NC4as_T4_v3", "Standard_NC24ads_A100_v4"
+#: GPU nodes phi needs at most: its 3 replicas and the pod a rolling update adds (a spec rule).
+ROOM = 4
+AUTOSCALED = {"autoscaling": {"minReplicas": 1, "maxReplicas": 3}}
 
 
 def aks_spec(
     gpu_pool: dict[str, Any] | None = None,
     environment: str = "prod",
     kubernetes: dict[str, Any] | None = None,
+    phi: dict[str, Any] = AUTOSCALED,
     **aks: Any,
 ) -> DeploymentSpec:
     models = [
-        {"name": "phi", "engine": "vllm", "preset": "phi-4-mini-instruct", "gpu": True,
-         "autoscaling": {"minReplicas": 1, "maxReplicas": 3}},
+        {"name": "phi", "engine": "vllm", "preset": "phi-4-mini-instruct", "gpu": True, **phi},
         {"name": "small", "engine": "ollama", "preset": "qwen3-0.6b", "replicas": 2},
     ]  # fmt: skip
     pools = [gpu_pool] if gpu_pool is not None else []
@@ -87,8 +90,8 @@ def test_every_figure_of_the_shipped_table_names_its_source() -> None:
 
 
 def test_one_more_gpu_node_at_max_scale_costs_exactly_the_tables_figure() -> None:
-    before = estimate(aks_spec({"name": "gpu", "vmSize": T4, "minCount": 1, "maxCount": 2}))
-    after = estimate(aks_spec({"name": "gpu", "vmSize": T4, "minCount": 1, "maxCount": 3}))
+    before = estimate(aks_spec({"name": "gpu", "vmSize": T4, "minCount": 1, "maxCount": ROOM}))
+    after = estimate(aks_spec({"name": "gpu", "vmSize": T4, "minCount": 1, "maxCount": ROOM + 1}))
     assert after.hourly_max - before.hourly_max == price(f"vm/{T4}")
     assert after.monthly_max - before.monthly_max == price(f"vm/{T4}") * TABLE.hours_per_month
     assert after.hourly_min == before.hourly_min
@@ -103,14 +106,14 @@ def test_a_bigger_gpu_vm_changes_the_cost_by_the_price_difference_times_the_coun
 
 
 def test_a_gpu_pool_without_vm_size_uses_the_sizing_recommendation() -> None:
-    result = estimate(aks_spec({"name": "gpu", "minCount": 1, "maxCount": 1}))
+    result = estimate(aks_spec({"name": "gpu", "minCount": 1, "maxCount": ROOM}))
     gpu = next(line for line in result.lines if line.item.startswith("GPU pool"))
     assert T4 in gpu.item  # Phi-4-mini with 4k context fits a T4 by the catalog sizing
     assert gpu.hourly_min == price(f"vm/{T4}")
 
 
 def test_unknown_prices_show_as_unknown_and_mark_the_total_incomplete() -> None:
-    result = estimate(aks_spec({"name": "gpu", "vmSize": "Standard_NV36ads_A10_v5", "minCount": 1, "maxCount": 2}))
+    result = estimate(aks_spec({"name": "gpu", "vmSize": "Standard_NV36ads_A10_v5", "minCount": 1, "maxCount": ROOM}))
     gpu = next(line for line in result.lines if line.item.startswith("GPU pool"))
     assert gpu.status is LineStatus.UNKNOWN and gpu.hourly_min is None
     assert not result.complete
@@ -121,8 +124,8 @@ def test_unknown_prices_show_as_unknown_and_mark_the_total_incomplete() -> None:
 
 
 def test_spot_pools_and_vm_sizes_outside_the_table_are_unknown() -> None:
-    spot = estimate(aks_spec({"name": "gpu", "vmSize": T4, "spot": True}))
-    other = estimate(aks_spec({"name": "gpu", "vmSize": "Standard_ND96asr_v4"}))
+    spot = estimate(aks_spec({"name": "gpu", "vmSize": T4, "spot": True, "maxCount": ROOM}))
+    other = estimate(aks_spec({"name": "gpu", "vmSize": "Standard_ND96asr_v4", "maxCount": ROOM}))
     for result in (spot, other):
         gpu = next(line for line in result.lines if line.item.startswith("GPU pool"))
         assert gpu.status is LineStatus.UNKNOWN
@@ -132,7 +135,7 @@ def test_spot_pools_and_vm_sizes_outside_the_table_are_unknown() -> None:
 def test_the_control_plane_is_priced_at_the_stacks_sku_tier_not_its_environment() -> None:
     # Same system pool everywhere: only the control plane differs.
     system = {"name": "system", "vmSize": "Standard_D4s_v5", "minCount": 2}
-    gpu = {"name": "gpu", "vmSize": T4}
+    gpu = {"name": "gpu", "vmSize": T4, "maxCount": ROOM}
     prod = estimate(aks_spec(gpu, environment="prod", systemPool=system))  # prod's default tier: Standard
     free_prod = estimate(aks_spec(gpu, environment="prod", systemPool=system, skuTier="Free"))
     standard_dev = estimate(aks_spec(gpu, environment="dev", systemPool=system, skuTier="Standard"))
@@ -144,35 +147,43 @@ def test_the_control_plane_is_priced_at_the_stacks_sku_tier_not_its_environment(
 
 
 def test_the_registry_is_priced_at_the_stacks_registry_sku() -> None:
-    basic = estimate(aks_spec({"name": "gpu", "vmSize": T4}, registrySku="Basic", privateCluster=True))
+    basic = estimate(
+        aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}, registrySku="Basic", privateCluster=True)
+    )
     registry = line(basic, "container registry")
     assert registry.item == "container registry (Basic)"
     assert registry.hourly_min == price("acr/Basic") / 24
-    standard = estimate(aks_spec({"name": "gpu", "vmSize": T4}))  # the default SKU
+    standard = estimate(aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}))  # the default SKU
     assert line(standard, "container registry").item == "container registry (Standard)"
     assert line(standard, "container registry").status is LineStatus.UNKNOWN
 
 
 def test_egress_is_a_load_balancer_or_a_nat_gateway_by_outbound_type() -> None:
-    default = estimate(aks_spec({"name": "gpu", "vmSize": T4}))
-    nat = estimate(aks_spec({"name": "gpu", "vmSize": T4}, network={"outboundType": "managedNATGateway"}))
+    default = estimate(aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}))
+    nat = estimate(
+        aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}, network={"outboundType": "managedNATGateway"})
+    )
     assert line(default, "Standard Load Balancer").price_key == "network/load-balancer-standard"
     assert not any(item.item.startswith("Standard Load Balancer") for item in nat.lines)
     assert line(nat, "NAT gateway").price_key == "network/nat-gateway"
 
 
 def test_a_shared_cache_is_one_premium_file_share_per_model_at_its_provisioned_size() -> None:
-    result = estimate(aks_spec({"name": "gpu", "vmSize": T4}))  # kubernetes.modelCache: shared (default)
+    result = estimate(
+        aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM})
+    )  # kubernetes.modelCache: shared (default)
     phi = caches(result)["phi"]
     assert (phi.count_min, phi.count_max) == (1, 1)  # whatever the replicas: one ReadWriteMany volume
     assert "Azure Files Premium_LRS share of 100 GiB" in phi.item  # 10 GiB asked, 100 GiB provisioned
     assert phi.price_key == "files/Premium_LRS" and phi.status is LineStatus.UNKNOWN
-    priced = estimate(aks_spec({"name": "gpu", "vmSize": T4}), with_prices(**{"files/Premium_LRS": "0.16"}))
+    priced = estimate(
+        aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}), with_prices(**{"files/Premium_LRS": "0.16"})
+    )
     assert caches(priced)["phi"].monthly_max == Decimal("0.16") * 100
 
 
 def test_a_per_replica_cache_is_a_premium_disk_per_replica_priced_by_its_tier() -> None:
-    spec = aks_spec({"name": "gpu", "vmSize": T4}, kubernetes={"modelCache": "per-replica"})
+    spec = aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}, kubernetes={"modelCache": "per-replica"})
     result = estimate(spec)
     phi, small = caches(result)["phi"], caches(result)["small"]
     # one ReadWriteOnce disk per replica; the StatefulSet keeps those of scaled-in replicas
@@ -187,10 +198,12 @@ def test_a_per_replica_cache_is_a_premium_disk_per_replica_priced_by_its_tier() 
 
 
 def test_the_stacks_own_storage_class_decides_what_backs_the_cache() -> None:
-    ssd = estimate(aks_spec({"name": "gpu", "vmSize": T4}, kubernetes={"storageClass": "managed-csi"}))
+    ssd = estimate(
+        aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}, kubernetes={"storageClass": "managed-csi"})
+    )
     assert caches(ssd)["phi"].price_key == "disk/StandardSSD_LRS/E3"
     assert (caches(ssd)["phi"].count_min, caches(ssd)["phi"].count_max) == (1, 1)  # still shared
-    other = estimate(aks_spec({"name": "gpu", "vmSize": T4}, kubernetes={"storageClass": "fast-nfs"}))
+    other = estimate(aks_spec({"name": "gpu", "vmSize": T4, "maxCount": ROOM}, kubernetes={"storageClass": "fast-nfs"}))
     assert caches(other)["phi"].status is LineStatus.UNKNOWN and "fast-nfs" in caches(other)["phi"].item
 
 
@@ -203,10 +216,12 @@ def test_cost_reads_the_aks_targets_own_kubernetes_settings() -> None:
 
 
 def test_managed_monitoring_adds_usage_based_lines_outside_the_totals() -> None:
-    managed = estimate(aks_spec({"name": "gpu", "vmSize": T4}, monitoring="managed"))
+    # Fixed replicas: queue-depth autoscaling needs an in-cluster Prometheus (a spec rule).
+    pool, fixed = {"name": "gpu", "vmSize": T4, "maxCount": ROOM}, {"replicas": 3}
+    managed = estimate(aks_spec(pool, phi=fixed, monitoring="managed"))
     usage = [line for line in managed.lines if line.status is LineStatus.USAGE]
     assert {line.item for line in usage} >= {"Managed Prometheus ingestion", "Log Analytics ingestion"}
-    in_cluster = estimate(aks_spec({"name": "gpu", "vmSize": T4}))
+    in_cluster = estimate(aks_spec(pool, phi=fixed))
     assert managed.hourly_max == in_cluster.hourly_max
 
 
@@ -243,7 +258,7 @@ def test_the_diff_shows_the_cost_change_of_a_bigger_gpu_pool(tmp_path: Path) -> 
     from components.delivery.diff_report import diff_markdown
     from components.delivery.renders import load_render
 
-    for name, max_count in (("base", 2), ("head", 3)):
+    for name, max_count in (("base", ROOM), ("head", ROOM + 1)):
         folder = tmp_path / name
         folder.mkdir()
         (folder / "plan.json").write_text(json.dumps({"stack": "prod", "resources": [], "outputs": {}}))

@@ -463,3 +463,19 @@ def test_startup_budget_grows_with_model_size() -> None:
     )
     assert small.server.probes is not None and large.server.probes is not None
     assert large.server.probes.startup_budget_seconds > small.server.probes.startup_budget_seconds
+
+
+def test_the_spec_knows_which_engines_scale_on_queue_depth() -> None:
+    """The spec rules refuse queue-depth autoscaling where no Prometheus runs; they decide by
+    engine, the Kubernetes target by the plan's queue gauge: both must agree."""
+    from components.spec.scaling import QUEUE_METRIC_ENGINES
+    from components.targets.kube.scaling import queue_metric
+
+    models: dict[Engine, dict[str, Any]] = {
+        Engine.VLLM: {"name": "v", "engine": "vllm", "preset": "qwen3-0.6b", "gpu": True},
+        Engine.ONNX: {"name": "o", "engine": "onnx", "preset": "qwen3-0.6b", "quantization": "int4-cpu"},
+        Engine.OLLAMA: {"name": "l", "engine": "ollama", "preset": "qwen3-0.6b"},
+    }
+    assert set(models) == set(Engine)
+    for engine, model in models.items():
+        assert (queue_metric(plan_of(model)) is not None) == (engine in QUEUE_METRIC_ENGINES), engine

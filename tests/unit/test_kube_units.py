@@ -1,10 +1,10 @@
-"""Quantities and durations as the Kubernetes target writes and reads them."""
+"""Quantities and timeouts as the Kubernetes target writes them."""
 
 from __future__ import annotations
 
 import pytest
 
-from components.targets.kube.units import cpu, duration_seconds, go_duration, memory, storage
+from components.targets.kube.units import cpu, go_duration, memory, storage
 
 
 @pytest.mark.parametrize(("millis", "text"), [(2000, "2"), (500, "500m"), (1500, "1500m")])
@@ -22,16 +22,6 @@ def test_memory_rounds_up_to_whole_mebibytes(size: int, text: str) -> None:
 def test_storage_rounds_up_to_whole_gibibytes() -> None:
     assert storage(3 * 1024**3) == "3Gi"
     assert storage(3 * 1024**3 + 1) == "4Gi"
-
-
-@pytest.mark.parametrize(("text", "seconds"), [("60s", 60), ("5m", 300), ("2h", 7200), ("1500ms", 1)])
-def test_durations(text: str, seconds: int) -> None:
-    assert duration_seconds(text) == seconds
-
-
-def test_a_bad_duration_is_refused() -> None:
-    with pytest.raises(ValueError, match="not a duration"):
-        duration_seconds("5 minutes")
 
 
 def test_timeouts_round_up_to_minutes() -> None:

@@ -9,6 +9,8 @@ import pytest
 import yaml
 
 from components.observability.rules import alert_rules, rule_groups
+from components.observability.runbooks import runbooks
+from components.spec.durations import format_duration
 from tests.observability_support import make_spec, rendered, run, spec_and_plans, tool
 
 ENGINE_ALERTS = {
@@ -57,17 +59,33 @@ def test_every_alert_has_severity_model_and_annotations() -> None:
 
 
 def test_thresholds_and_for_come_from_the_spec() -> None:
-    thresholds = {"timeToFirstTokenP95Seconds": {"value": 3.5, "for": "2m"}, "targetDownFor": "45s"}
+    thresholds = {"timeToFirstTokenP95Seconds": {"value": 3.5, "for": "2m"}, "targetDownFor": "20m"}
     spec, plans = spec_and_plans(alerting={"thresholds": thresholds, "runbookBaseUrl": "https://wiki.example/rb/"})
     rules = {r.name: r for r in alert_rules(rule_groups(spec, plans))}
     assert rules["VllmHighTimeToFirstToken"].expr.endswith("> 3.5")
     assert rules["VllmHighTimeToFirstToken"].for_ == "2m"
     assert rules["OnnxHighTimeToFirstToken"].expr.endswith("> 3.5")
-    assert rules["OllamaTargetDown"].for_ == "45s"
+    assert rules["OllamaTargetDown"].for_ == "20m"
     # untouched keys keep the environment's defaults (dev: 0.5 s inter-token latency, 10m)
     assert rules["VllmHighInterTokenLatency"].expr.endswith("> 0.5")
     assert rules["VllmHighInterTokenLatency"].for_ == "10m"
     assert rules["GpuXidError"].runbook_url == "https://wiki.example/rb/GpuXidError.md"
+
+
+def test_target_down_waits_out_the_longest_cold_start_of_the_engine() -> None:
+    """prod pages after 3m, but a vLLM server may take its whole startup budget to load the
+    weights: its target-down alert waits that long; an engine that starts faster keeps 3m."""
+    spec, plans = spec_and_plans(environment="prod")
+    assert spec.alerting.thresholds.target_down_for == "3m"
+    budget = {p.engine: p.server.probes.startup_budget_seconds for p in plans if p.server.probes}
+    assert budget["vllm"] > 180 >= budget["onnx"], budget
+    rules = {r.name: r for r in alert_rules(rule_groups(spec, plans))}
+    assert rules["VllmTargetDown"].for_ == format_duration(budget["vllm"])
+    assert rules["OnnxTargetDown"].for_ == "3m"
+    vllm = rules["VllmTargetDown"].description
+    assert f"waits {format_duration(budget['vllm'])}, the longest startup budget" in vllm
+    runbook = runbooks(rule_groups(spec, plans), "prod")["VllmTargetDown"]
+    assert f"It fires only after `{format_duration(budget['vllm'])}`: the longest startup budget" in runbook
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.platforms.aks.pools import GPU_NODE_LABEL, GPU_NODE_LABEL_VALUE, SPOT_TAINT_KEY
-from components.targets.kube.scheduling import GPU_TAINT_KEY
+from components.gpu_nodes import daemon_tolerations
+from components.platforms.aks.pools import GPU_NODE_LABEL, GPU_NODE_LABEL_VALUE
 
 #: NVIDIA's device plugin chart (https://github.com/NVIDIA/k8s-device-plugin#deployment-via-helm);
 #: 0.18.0 is the release NVIDIA's static manifest pins (deployments/static/nvidia-device-plugin.yml).
@@ -25,10 +25,6 @@ GPU_OPERATOR_CHART = "gpu-operator"
 GPU_OPERATOR_REPO = "https://helm.ngc.nvidia.com/nvidia"
 GPU_OPERATOR_VERSION = "v25.3.0"
 
-TOLERATIONS = [
-    {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"},
-    {"key": SPOT_TAINT_KEY, "operator": "Equal", "value": "spot", "effect": "NoSchedule"},
-]
 #: The chart's default affinity wants Node Feature Discovery labels AKS nodes do not have; a
 #: list replaces the default, so the plugin lands exactly on the GPU pools' label.
 GPU_NODE_AFFINITY = {
@@ -56,7 +52,7 @@ def device_plugin(opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
         atomic=True,
         values={
             "affinity": GPU_NODE_AFFINITY,
-            "tolerations": TOLERATIONS,
+            "tolerations": daemon_tolerations(),
             "priorityClassName": "system-node-critical",
             "failOnInitError": False,
         },
@@ -75,9 +71,11 @@ def gpu_operator(opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
         create_namespace=True,
         repository_opts={"repo": GPU_OPERATOR_REPO},
         values={
-            "daemonsets": {"tolerations": TOLERATIONS},
-            "node-feature-discovery": {"worker": {"tolerations": TOLERATIONS}},
+            "daemonsets": {"tolerations": daemon_tolerations()},
+            "node-feature-discovery": {"worker": {"tolerations": daemon_tolerations()}},
             "operator": {"defaultRuntime": "containerd"},
+            # Monitoring runs its own DCGM exporter on GPU nodes (in-cluster and managed alike).
+            "dcgmExporter": {"enabled": False},
         },
         opts=opts,
     )

@@ -3,7 +3,8 @@
 With ``aks.monitoring: managed`` there is no Prometheus operator in the cluster: the managed
 Prometheus agent (ama-metrics) reads PodMonitors of its own API group
 ``azmonitoring.coreos.com/v1`` (same spec as the operator's), alert rules become Azure
-PrometheusRuleGroups, and dashboards go to Managed Grafana. This module converts; it creates
+PrometheusRuleGroups, and dashboards go to Managed Grafana. With GPUs the target also runs the
+DCGM exporter, scraped through a PodMonitor of that group. This module converts; it creates
 nothing. https://learn.microsoft.com/azure/azure-monitor/containers/prometheus-metrics-scrape-crd
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from components.observability.dashboards import build, dashboard_specs
-from components.observability.k8s_objects import monitors
+from components.observability.k8s_objects import dcgm_pod_monitor, monitors
 from components.observability.rules import rule_groups
 from components.plan import ServingPlan
 from components.platforms.aks.rule_groups import RuleGroupArgs, convert_groups
@@ -44,3 +45,8 @@ def managed_dashboards(plans: Sequence[ServingPlan]) -> dict[str, str]:
     """Dashboard JSON by file name; each has a ``$datasource`` variable, so it works with the
     Azure Monitor workspace's Prometheus data source."""
     return {f"{d.uid}.json": json.dumps(build(d), indent=2, sort_keys=True) for d in dashboard_specs(plans)}
+
+
+def managed_dcgm_pod_monitor(spec: DeploymentSpec, namespace: str, release: str) -> dict[str, Any]:
+    """The DCGM exporter's PodMonitor for ama-metrics, so the GPU rules and dashboard have data."""
+    return dcgm_pod_monitor(MANAGED_MONITORING_API, namespace, release, spec.observability.scrape_interval)

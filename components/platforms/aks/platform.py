@@ -60,11 +60,14 @@ class AksPlatform(pulumi.ComponentResource):
         *,
         namespace: str,
         service_accounts: Sequence[str],
+        pod_secrets: Sequence[str] = (),
         built_images: Sequence[Container] = (),
         rule_groups: Sequence[RuleGroupArgs] = (),
         dashboards: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``service_accounts`` (in ``namespace``) are federated with the models' identity, which
+        may read the stack secrets ``pod_secrets`` and nothing else; only those enter Key Vault."""
         super().__init__("slm-deploy:platforms:Aks", name, None, opts)
         assert spec.aks is not None
         aks: AksSettings = spec.aks
@@ -141,6 +144,7 @@ class AksPlatform(pulumi.ComponentResource):
             vault_name=aks.key_vault_name or suffix.apply(lambda s: names.key_vault_name(name, s)),
             namespace=namespace,
             service_accounts=service_accounts,
+            pod_secrets=pod_secrets,
             resource_group_name=group.name,
             tenant_id=client.tenant_id,
             subscription_id=client.subscription_id,

@@ -13,25 +13,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 from pulumi_azure_native import containerservice
 
+from components.gpu_nodes import (
+    GPU_NODE_SELECTOR,
+    GPU_TAINT_EFFECT,
+    GPU_TAINT_KEY,
+    SPOT_TAINT_KEY,
+    SPOT_TAINT_VALUE,
+)
 from components.spec import DeploymentSpec
 from components.spec.aks_rules import gpu_pool_vm_size
 from components.spec.models import AksSettings, NodePool
-from components.targets.kube.scheduling import GPU_NODE_SELECTOR, GPU_TAINT_EFFECT, GPU_TAINT_KEY
 
 #: Keeps application pods off the system pool (AKS's documented system-pool taint).
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 #: GPU nodes repel every pod that does not tolerate the GPU taint; the key, effect and node
-#: label are the Kubernetes target's contract (components/targets/kube/scheduling.py).
+#: label are the GPU node contract (components/gpu_nodes.py).
 GPU_TAINT = f"{GPU_TAINT_KEY}=present:{GPU_TAINT_EFFECT}"
 (GPU_NODE_LABEL, GPU_NODE_LABEL_VALUE), *_ = GPU_NODE_SELECTOR.items()
 #: AKS puts this taint on spot nodes; it is declared too so the program states what nodes carry.
-SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
-SPOT_TAINT = f"{SPOT_TAINT_KEY}=spot:NoSchedule"
-#: What GPU pods tolerate besides the GPU taint when a GPU pool is spot.
-SPOT_TOLERATION = k8s.core.v1.TolerationArgs(key=SPOT_TAINT_KEY, operator="Equal", value="spot", effect="NoSchedule")
+SPOT_TAINT = f"{SPOT_TAINT_KEY}={SPOT_TAINT_VALUE}:NoSchedule"
 
 
 @dataclass(frozen=True)

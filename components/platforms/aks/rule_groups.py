@@ -9,10 +9,11 @@ resources. https://learn.microsoft.com/azure/azure-monitor/essentials/prometheus
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from components.spec.durations import DurationError, duration_parts, duration_seconds
 
 #: Azure Monitor severities: 0 critical, 1 error, 2 warning, 3 informational, 4 verbose.
 SEVERITY = {"critical": 0, "error": 1, "warning": 2, "info": 3, "informational": 3}
@@ -26,17 +27,16 @@ class RuleConversionError(ValueError):
     pass
 
 
-def duration_seconds(duration: str) -> int:
-    """Seconds of a Prometheus duration (``30s``, ``5m``, ``1h30m``, ``2d``)."""
-    parts = re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", duration)
-    if not parts or "".join(n + u for n, u in parts) != duration:
-        raise RuleConversionError(f"{duration!r} is not a Prometheus duration")
-    seconds = 0
-    for number, unit in parts:
-        if unit in ("ms", "y"):
-            raise RuleConversionError(f"{duration!r}: Azure rule durations take s, m, h, d or w")
-        seconds += int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
-    return seconds
+def azure_seconds(duration: str) -> int:
+    """Seconds of a Prometheus duration Azure can take (``30s``, ``5m``, ``1h30m``, ``2d``:
+    no milliseconds, no years)."""
+    try:
+        parts = duration_parts(duration)
+    except DurationError as exc:
+        raise RuleConversionError(str(exc)) from None
+    if any(unit in ("ms", "y") for _, unit in parts):
+        raise RuleConversionError(f"{duration!r}: Azure rule durations take s, m, h, d or w")
+    return int(duration_seconds(duration))
 
 
 def iso_seconds(seconds: int) -> str:
@@ -49,7 +49,7 @@ def iso_seconds(seconds: int) -> str:
 
 def iso_duration(duration: str) -> str:
     """A Prometheus duration as ISO 8601 (``5m`` -> ``PT5M``)."""
-    return iso_seconds(duration_seconds(duration))
+    return iso_seconds(azure_seconds(duration))
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def convert_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     if "alert" in rule:
         converted["alert"] = str(rule["alert"])
         converted["severity"] = SEVERITY.get(labels.get("severity", ""), DEFAULT_SEVERITY)
-        if rule.get("for") and duration_seconds(str(rule["for"])) > 0:
+        if rule.get("for") and azure_seconds(str(rule["for"])) > 0:
             converted["for_"] = iso_duration(str(rule["for"]))
         converted["annotations"] = {str(k): str(v) for k, v in (rule.get("annotations") or {}).items()} or None
         converted["resolve_configuration"] = {"auto_resolved": True, "time_to_resolve": "PT10M"}
@@ -86,7 +86,7 @@ def convert_groups(groups: Iterable[Mapping[str, Any]], default_interval: str = 
     converted: list[RuleGroupArgs] = []
     for group in groups:
         rules: Sequence[Mapping[str, Any]] = group.get("rules") or []
-        seconds = duration_seconds(str(group.get("interval") or default_interval))
+        seconds = azure_seconds(str(group.get("interval") or default_interval))
         interval = iso_seconds(min(MAX_INTERVAL_SECONDS, max(MIN_INTERVAL_SECONDS, seconds)))
         chunks = [rules[i : i + MAX_RULES_PER_GROUP] for i in range(0, len(rules), MAX_RULES_PER_GROUP)]
         for index, chunk in enumerate(chunks):

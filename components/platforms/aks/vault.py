@@ -1,10 +1,13 @@
-"""Secrets on AKS: Key Vault with RBAC, the model servers' workload identity, and its grant.
+"""Secrets on AKS: Key Vault with RBAC, the model servers' workload identity, and its grants.
 
-The stack's secret values (``slm-deploy:secrets`` and generated ones such as ``apiKey``) are
-written into the vault as Pulumi secrets; each model server's service account is federated
-with one user-assigned identity that may read secrets of this one vault (Key Vault Secrets
-User, scoped to the vault), and the Secrets Store CSI driver mounts them as files. No secret
-value appears in a Kubernetes object (research/pulumi-azure.md §7).
+The secrets the model pods read (``apiKey``, ``hfToken``, ...; from ``slm-deploy:secrets`` or
+generated) are written into the vault as Pulumi secrets, and only those: monitoring's own
+secrets (Grafana's login, the receivers' URLs) never enter it. Each model server's service
+account is federated with one user-assigned identity, which may read exactly those secrets:
+one Key Vault Secrets User assignment per secret, scoped to ``<vault id>/secrets/<name>``
+(https://learn.microsoft.com/azure/key-vault/general/rbac-guide). The Secrets Store CSI
+driver mounts them as files; no secret value appears in a Kubernetes object
+(research/pulumi-azure.md §7).
 """
 
 from __future__ import annotations
@@ -75,11 +78,12 @@ def store_secrets(
     stack: str,
     vault: keyvault.Vault,
     secrets: StackSecrets,
+    names: Sequence[str],
     *,
     resource_group_name: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
 ) -> dict[str, keyvault.Secret]:
-    """Every stack secret as a Key Vault secret of the same name (names are alphanumeric)."""
+    """The stack secrets ``names`` as Key Vault secrets of the same name (names are alphanumeric)."""
     return {
         key: keyvault.Secret(
             f"{stack}-kv-{key}",
@@ -89,7 +93,7 @@ def store_secrets(
             properties={"value": secrets.value(key), "content_type": "text/plain"},
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["properties"])),
         )
-        for key in secrets.names()
+        for key in sorted(set(names))
     }
 
 
@@ -102,6 +106,7 @@ def create_workload_secrets(
     vault_name: pulumi.Input[str],
     namespace: str,
     service_accounts: Sequence[str],
+    pod_secrets: Sequence[str],
     resource_group_name: pulumi.Output[str],
     tenant_id: pulumi.Output[str],
     subscription_id: pulumi.Output[str],
@@ -119,7 +124,7 @@ def create_workload_secrets(
         tags=tags,
         opts=opts,
     )
-    stored = store_secrets(stack, vault, secrets, resource_group_name=resource_group_name, opts=opts)
+    stored = store_secrets(stack, vault, secrets, pod_secrets, resource_group_name=resource_group_name, opts=opts)
     identity = managedidentity.UserAssignedIdentity(
         f"{stack}-models-identity",
         resource_name_=f"id-slm-{stack}-models",
@@ -144,15 +149,19 @@ def create_workload_secrets(
                 opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=federations[-1:])),
             )
         )
-    reader = assign(
-        f"{stack}-kv-secrets-user",
-        role=BuiltInRole.KEY_VAULT_SECRETS_USER,
-        scope=vault.id,
-        principal_id=identity.principal_id,
-        subscription_id=subscription_id,
-        principal_type=MANAGED_IDENTITY,
-        opts=opts,
-    )
+    readers = [
+        assign(
+            f"{stack}-kv-secrets-user-{key}",
+            role=BuiltInRole.KEY_VAULT_SECRETS_USER,
+            # The secret's own ARM id: the identity reads this secret and no other.
+            scope=secret.id,
+            principal_id=identity.principal_id,
+            subscription_id=subscription_id,
+            principal_type=MANAGED_IDENTITY,
+            opts=opts,
+        )
+        for key, secret in stored.items()
+    ]
     return WorkloadSecrets(
         vault=vault,
         vault_name=vault.name,
@@ -160,5 +169,5 @@ def create_workload_secrets(
         identity=identity,
         client_id=identity.client_id,
         secrets=stored,
-        grants=[*federations, reader],
+        grants=[*federations, *readers],
     )

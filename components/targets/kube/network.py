@@ -2,7 +2,9 @@
 
 Per namespace: default deny (ingress and egress) and DNS egress to the cluster's resolver
 (kube-dns pods, or NodeLocal DNSCache's link-local address).
-Per model: clients to the API port; Prometheus (the monitoring namespace) to the metrics port,
+Per model: clients to the API port, and the matching egress of client pods of the namespace
+(``slm-deploy.dev/client: "true"``: default deny covers their egress too); Prometheus (the
+monitoring namespace) to the metrics port,
 or to the API port where the engine has no metrics and a blackbox probe checks health; and
 egress on 443 to the internet (never cluster or private ranges, never the cloud metadata
 endpoint) only for the pods whose fetch step downloads. NetworkPolicy cannot name hosts, so
@@ -120,6 +122,20 @@ def model_policies(
                 pod_selector=selector,
                 policy_types=["Ingress"],
                 ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=clients, ports=[_tcp(plan.api_port)])],
+            ),
+        ),
+        # The other end: client pods of this namespace may send to the model's pods on that port.
+        Policy(
+            f"{plan.model}-client-egress",
+            k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={CLIENT_LABEL: "true"}),
+                policy_types=["Egress"],
+                egress=[
+                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                        to=[k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=selector)],
+                        ports=[_tcp(plan.api_port)],
+                    )
+                ],
             ),
         ),
         Policy(

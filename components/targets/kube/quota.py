@@ -17,11 +17,10 @@ import pulumi_kubernetes as k8s
 
 from components.plan import Resources, ServingPlan
 from components.spec.models import Autoscaling, KubernetesSettings
+from components.spec.scaling import SURGE_PODS
 from components.targets.kube.scheduling import GPU_RESOURCE
 from components.targets.kube.units import MIB, cpu, memory, storage
 
-#: Extra pods per Deployment while a rolling update runs (maxSurge).
-SURGE_PODS = 1
 DEFAULT_CPU_MILLIS, DEFAULT_MEMORY = 500, 512 * MIB
 DEFAULT_CPU_REQUEST_MILLIS, DEFAULT_MEMORY_REQUEST = 100, 128 * MIB
 

@@ -11,13 +11,13 @@ exports the queue metric at zero replicas.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi_kubernetes as k8s
 
 from components.plan import ServingPlan
+from components.spec.durations import duration_seconds
 from components.spec.models import Autoscaling
-from components.targets.kube.units import duration_seconds
 
 KEDA_API_VERSION = "keda.sh/v1alpha1"
 #: How often KEDA asks Prometheus (seconds).
@@ -59,27 +59,22 @@ def disruption_budget(selector: dict[str, str]) -> k8s.policy.v1.PodDisruptionBu
     )
 
 
-def _behavior(scaling: Autoscaling) -> k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs:
-    return k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
-        scale_up=k8s.autoscaling.v2.HPAScalingRulesArgs(
-            stabilization_window_seconds=duration_seconds(scaling.scale_up_stabilization),
-            select_policy="Max",
-            policies=[
-                k8s.autoscaling.v2.HPAScalingPolicyArgs(
-                    type="Pods", value=STEP_PODS, period_seconds=SCALE_UP_PERIOD_SECONDS
-                )
-            ],
-        ),
-        scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
-            stabilization_window_seconds=duration_seconds(scaling.scale_down_stabilization),
-            select_policy="Max",
-            policies=[
-                k8s.autoscaling.v2.HPAScalingPolicyArgs(
-                    type="Pods", value=STEP_PODS, period_seconds=SCALE_DOWN_PERIOD_SECONDS
-                )
-            ],
-        ),
-    )
+def behavior(scaling: Autoscaling) -> dict[str, Any]:
+    """The HPA ``behavior`` (the API's own field names): one pod per period up and down, after
+    the spec's stabilization windows. Defined once: KEDA passes it to the HPA it creates, and
+    the CPU autoscaler uses it as is."""
+
+    def rules(window: str, period: int) -> dict[str, Any]:
+        return {
+            "stabilizationWindowSeconds": int(duration_seconds(window)),
+            "selectPolicy": "Max",
+            "policies": [{"type": "Pods", "value": STEP_PODS, "periodSeconds": period}],
+        }
+
+    return {
+        "scaleUp": rules(scaling.scale_up_stabilization, SCALE_UP_PERIOD_SECONDS),
+        "scaleDown": rules(scaling.scale_down_stabilization, SCALE_DOWN_PERIOD_SECONDS),
+    }
 
 
 def cpu_autoscaler(target: Workload, scaling: Autoscaling) -> k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs:
@@ -101,24 +96,9 @@ def cpu_autoscaler(target: Workload, scaling: Autoscaling) -> k8s.autoscaling.v2
                 ),
             )
         ],
-        behavior=_behavior(scaling),
+        # Pulumi sends a mapping's keys unchanged, and these are already the API's names.
+        behavior=cast(k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs, behavior(scaling)),
     )
-
-
-def _behavior_dict(scaling: Autoscaling) -> dict[str, Any]:
-    """The HPA behavior KEDA passes on, as plain data (ScaledObject is a custom resource)."""
-
-    def rules(window: str, period: int) -> dict[str, Any]:
-        return {
-            "stabilizationWindowSeconds": duration_seconds(window),
-            "selectPolicy": "Max",
-            "policies": [{"type": "Pods", "value": STEP_PODS, "periodSeconds": period}],
-        }
-
-    return {
-        "scaleUp": rules(scaling.scale_up_stabilization, SCALE_UP_PERIOD_SECONDS),
-        "scaleDown": rules(scaling.scale_down_stabilization, SCALE_DOWN_PERIOD_SECONDS),
-    }
 
 
 def queue_query(metric: str, namespace: str, model: str) -> str:
@@ -171,11 +151,11 @@ def scaled_object(
         "minReplicaCount": minimum,
         "maxReplicaCount": scaling.max_replicas,
         "pollingInterval": KEDA_POLLING_SECONDS,
-        "cooldownPeriod": duration_seconds(scaling.scale_down_stabilization),
+        "cooldownPeriod": int(duration_seconds(scaling.scale_down_stabilization)),
         "fallback": {"failureThreshold": KEDA_FALLBACK_FAILURES, "replicas": max(1, scaling.min_replicas)},
         "advanced": {
             "restoreToOriginalReplicaCount": False,
-            "horizontalPodAutoscalerConfig": {"name": f"{target.name}-keda", "behavior": _behavior_dict(scaling)},
+            "horizontalPodAutoscalerConfig": {"name": f"{target.name}-keda", "behavior": behavior(scaling)},
         },
         "triggers": triggers,
     }

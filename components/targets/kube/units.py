@@ -1,14 +1,12 @@
-"""Kubernetes quantities and Prometheus durations, formatted and parsed in one place."""
+"""Kubernetes quantities and Pulumi timeouts, formatted in one place (Prometheus durations:
+:mod:`components.spec.durations`)."""
 
 from __future__ import annotations
 
 import math
-import re
 
 MIB = 1024**2
 GIB = 1024**3
-_DURATION = re.compile(r"^([0-9]+)(ms|s|m|h|d|w|y)$")
-_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
 def cpu(millis: int) -> str:
@@ -25,14 +23,6 @@ def memory(size_bytes: int) -> str:
 def storage(size_bytes: int) -> str:
     """Bytes rounded up to whole GiB: volume sizes."""
     return f"{math.ceil(size_bytes / GIB)}Gi"
-
-
-def duration_seconds(duration: str) -> int:
-    """A Prometheus duration (``60s``, ``5m``) in whole seconds, at least 0."""
-    match = _DURATION.match(duration)
-    if match is None:
-        raise ValueError(f"not a duration: {duration!r}")
-    return int(int(match.group(1)) * _SECONDS[match.group(2)])
 
 
 def go_duration(seconds: int) -> str:
