@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -40,7 +39,7 @@ from components.observability.rules import alert_rules, rule_groups
 from components.plan import ServingPlan
 from components.spec import DeploymentSpec
 from components.spec.durations import format_duration
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 from tests.observability_support import make_spec, tool, write_files
 
 pytestmark = pytest.mark.integration
@@ -50,13 +49,6 @@ MODEL = "qwen3-onnx"
 API_KEY = "sk-observability-live-test"
 #: Grafana's variables, as a dashboard sends them with "All" selected.
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "${model:regex}": ".*", "$model": ".*"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_for(

@@ -18,7 +18,7 @@ from components.platforms.aks.roles import BuiltInRole
 from components.render import Recording, render_files, run_program
 from components.render.recorder import MASK, RecordedResource
 from components.spec import parse_config
-from tests.conftest import PROGRAM, stack_file
+from tests.conftest import run_stack_program, stack_file
 
 AZ = "azure-native:"
 CLUSTER = f"{AZ}containerservice:ManagedCluster"
@@ -70,26 +70,19 @@ def managed_aks() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def staging() -> Recording:
-    return _run("staging", secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}})
+    return run_stack_program("staging", secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}})
 
 
 @pytest.fixture(scope="module")
 def staging_managed() -> Recording:
-    return _run("staging", {"slm-deploy:aks": managed_aks()}, secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}})
+    return run_stack_program(
+        "staging", {"slm-deploy:aks": managed_aks()}, secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}}
+    )
 
 
 @pytest.fixture(scope="module")
 def prod() -> Recording:
-    return _run("prod")
-
-
-def _run(name: str, overrides: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None) -> Recording:
-    """The ``run_stack`` fixture's logic, usable from module-scoped fixtures (one run per stack)."""
-    stack = stack_file(name)
-    config = dict(stack.config)
-    for key, value in {**(overrides or {}), **(secrets or {})}.items():
-        config[key] = value if isinstance(value, str) else json.dumps(value)
-    return run_program(PROGRAM, config, sorted(set(stack.secret_keys) | set(secrets or {})), stack=name)
+    return run_stack_program("prod")
 
 
 # --- pools ---------------------------------------------------------------------------------
@@ -134,7 +127,7 @@ def test_gpu_operator_replaces_the_aks_driver_and_device_plugin() -> None:
     aks = parse_config(config).aks
     assert aks is not None
     settings = aks.model_dump(mode="json", by_alias=True, exclude_none=True) | {"gpuDriver": "operator"}
-    recording = _run("staging", {"slm-deploy:aks": settings})
+    recording = run_stack_program("staging", {"slm-deploy:aks": settings})
     gpu = next(p.inputs for p in recording.of_type(POOL) if p.inputs["agentPoolName"] == "gput4")
     assert gpu["gpuProfile"] == {"driver": "None"}
     charts = {r.inputs["chart"]: r.inputs for r in recording.of_type(HELM)}
@@ -270,7 +263,9 @@ def test_monitoring_secrets_never_enter_the_vault() -> None:
         overrides: dict[str, Any] = {"slm-deploy:alerting": {"receivers": receivers}}
         if aks is not None:
             overrides["slm-deploy:aks"] = aks
-        recording = _run("staging", overrides, secrets={"slm-deploy:secrets": {"hookUrl": "https://hooks.example/x"}})
+        recording = run_stack_program(
+            "staging", overrides, secrets={"slm-deploy:secrets": {"hookUrl": "https://hooks.example/x"}}
+        )
         stored = {s.inputs["secretName"] for s in recording.of_type(f"{AZ}keyvault:Secret")}
         assert stored == {"apiKey"}, aks and aks["monitoring"]
         scopes = [r.inputs["scope"] for r in assignments(recording)[BuiltInRole.KEY_VAULT_SECRETS_USER]]
@@ -472,7 +467,9 @@ def test_the_azure_folder_has_one_readable_file_per_resource(staging: Recording)
     assert len(azure) == len(custom)
     assert "role: AcrPull" in azure["azure/roleassignment/staging-acr-pull.yaml"]
     assert "name: aks-slm-staging" in azure["azure/managedcluster/staging-aks.yaml"]
-    assert render_files(_run("staging", secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}}), spec) == files
+    assert (
+        render_files(run_stack_program("staging", secrets={"slm-deploy:secrets": {"hfToken": SENTINEL}}), spec) == files
+    )
 
 
 # --- policy pack ---------------------------------------------------------------------------
@@ -513,7 +510,7 @@ def test_the_policy_pack_catches_a_weakened_prod() -> None:
         "keyVaultPurgeProtection": False,
         "localAccounts": True,
     }
-    found = policy_findings(_run("prod", {"slm-deploy:aks": weakened}))
+    found = policy_findings(run_stack_program("prod", {"slm-deploy:aks": weakened}))
     assert sorted(found) == [
         "aks-local-accounts-off-in-prod: prod AKS cluster: disableLocalAccounts must be true",
         "key-vault-purge-protection: prod Key Vault: properties.enablePurgeProtection must be true",
@@ -641,7 +638,7 @@ def test_a_calico_cluster_keeps_scraping_kube_proxy() -> None:
     assert aks is not None
     settings = aks.model_dump(mode="json", by_alias=True, exclude_none=True)
     settings["network"] = {**settings["network"], "policy": "calico"}
-    recording = _run("staging", {"slm-deploy:aks": settings})
+    recording = run_stack_program("staging", {"slm-deploy:aks": settings})
     (chart,) = [r for r in recording.of_type(HELM) if r.inputs["chart"] == "kube-prometheus-stack"]
     assert "kubeProxy" not in chart.inputs["values"], "the chart's default: scraped"
     assert chart.inputs["values"]["kubeEtcd"] == {"enabled": False}

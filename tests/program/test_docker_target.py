@@ -10,8 +10,7 @@ import pytest
 from components.engines import build_plans
 from components.render import Recording, render_files
 from components.render.recorder import RecordedResource
-from components.spec import parse_config
-from tests.conftest import RunStack, stack_file
+from tests.conftest import RunStack, spec_for
 
 DOCKER_STACKS = ["local", "local-onnx", "local-gpu"]
 CONTAINER = "docker:index/container:Container"
@@ -27,13 +26,6 @@ def containers(recording: Recording, component: str | None = None) -> list[Recor
 
 def labels(container: RecordedResource) -> dict[str, str]:
     return {item["label"]: item["value"] for item in container.inputs.get("labels", [])}
-
-
-def spec_for(name: str, overrides: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
-    config = dict(stack_file(name).config)
-    for key, value in (overrides or {}).items():
-        config[key] = json.dumps(value)
-    return parse_config(config)
 
 
 @pytest.mark.parametrize("stack", DOCKER_STACKS)

@@ -21,14 +21,13 @@ from components.plan import ServingPlan
 from components.render import Recording, render_files, run_program
 from components.render.kubernetes_files import kubernetes_object
 from components.secrets import StackSecrets
-from components.spec import DeploymentSpec, parse_config
 from components.targets.kube.scaling import behavior as scaling_behavior
 from components.targets.kubernetes import (
     GPU_NODE_SELECTOR,
     GPU_TAINT_KEY,
     KubernetesTarget,
 )
-from tests.conftest import PROGRAM, RunStack, stack_file
+from tests.conftest import PROGRAM, RunStack, spec_for, stack_file
 
 K8S_STACKS = ["cluster", "preview"]
 SENTINELS = {
@@ -38,13 +37,6 @@ SENTINELS = {
 }
 KUBECONFIG_SENTINEL = "apiVersion: v1\nkind: Config\n# SENTINEL-KUBECONFIG-0b9f\n"
 Manifest = dict[str, Any]
-
-
-def spec_for(name: str, overrides: dict[str, Any] | None = None) -> DeploymentSpec:
-    config = dict(stack_file(name).config)
-    for key, value in (overrides or {}).items():
-        config[key] = value if isinstance(value, str) else json.dumps(value)
-    return parse_config(config)
 
 
 def plans_for(name: str, overrides: dict[str, Any] | None = None) -> dict[str, ServingPlan]:

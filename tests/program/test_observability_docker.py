@@ -4,7 +4,6 @@ and (secret) admin password."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -12,8 +11,7 @@ import pytest
 from components.observability import images
 from components.render import Recording, render_files
 from components.render.recorder import MASK, RecordedResource
-from components.spec import parse_config
-from tests.conftest import RunStack, stack_file
+from tests.conftest import RunStack, spec_for
 
 CONTAINER = "docker:index/container:Container"
 
@@ -30,13 +28,6 @@ def monitoring(recording: Recording) -> dict[str, RecordedResource]:
 def uploads(container: RecordedResource) -> dict[str, Any]:
     value = container.inputs.get("uploads", [])
     return {"*": MASK} if value == MASK else {u["file"]: u.get("content") for u in value}
-
-
-def spec_of(stack: str, overrides: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
-    config = dict(stack_file(stack).config)
-    for key, value in (overrides or {}).items():
-        config[key] = json.dumps(value)
-    return parse_config(config)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +75,7 @@ def test_grafana_requires_login_with_a_generated_password(run_stack: RunStack) -
 
 def test_uploaded_files_are_the_rendered_ones(run_stack: RunStack) -> None:
     recording = run_stack("local")
-    files = render_files(recording, spec_of("local"))
+    files = render_files(recording, spec_for("local"))
     found = monitoring(recording)
     prometheus = uploads(found["prometheus"])
     assert prometheus["/etc/prometheus/prometheus.yml"] == files["observability/prometheus/prometheus.yml"]
@@ -117,7 +108,7 @@ def test_receivers_secrets_reach_alertmanager_as_files_only(run_stack: RunStack)
     recording = run_stack("local", alerting, secrets=secrets)
     alertmanager = monitoring(recording)["alertmanager"]
     assert uploads(alertmanager) == {"*": MASK}
-    files = render_files(recording, spec_of("local", {**alerting, **secrets}))
+    files = render_files(recording, spec_for("local", {**alerting, **secrets}))
     assert 'url_file: "/run/secrets/hook"' in files["observability/alertmanager/alertmanager.yml"]
     for path, content in files.items():
         assert "SENTINEL-9d1e" not in content, path
@@ -127,7 +118,7 @@ def test_disabled_observability_runs_no_services(run_stack: RunStack) -> None:
     recording = run_stack("local", {"slm-deploy:observability": {"enabled": False}})
     assert monitoring(recording) == {}
     assert recording.outputs["grafanaUrl"] is None
-    files = render_files(recording, spec_of("local", {"slm-deploy:observability": {"enabled": False}}))
+    files = render_files(recording, spec_for("local", {"slm-deploy:observability": {"enabled": False}}))
     assert not any(path.startswith("observability/") for path in files)
 
 

@@ -15,7 +15,7 @@ from components.delivery.diff_report import COMMENT_MARKER, diff_markdown
 from components.delivery.renders import load_render
 from components.render import Recording, render_files, write_render
 from components.spec import parse_config
-from tests.conftest import RunStack, stack_file
+from tests.conftest import RunStack, stack_config, stack_file
 
 
 def models_with(**changes: Any) -> list[dict[str, Any]]:
@@ -39,9 +39,7 @@ def render_stack(
     run_stack: RunStack, stack: str, folder: Path, overrides: dict[str, Any] | None = None, **kw: Any
 ) -> Path:
     recording = run_stack(stack, overrides, **kw)
-    config = dict(stack_file(stack).config)
-    extra = {**(overrides or {}), **kw.get("secrets", {})}
-    config.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
+    config, _ = stack_config(stack, overrides, kw.get("secrets"))
     return write(recording, config, folder)
 
 

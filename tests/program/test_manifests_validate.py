@@ -1,4 +1,4 @@
-"""Every rendered Kubernetes object validates strictly against the API schemas.
+"""Every rendered Kubernetes object of the cluster stacks (any cluster, and AKS) validates strictly.
 
 kubernetes-validate checks each manifest the way the API server's OpenAPI schema would
 (strict: unknown fields are errors) for the oldest and newest Kubernetes versions we support
@@ -19,14 +19,7 @@ import yaml
 from components.check.kubernetes_schema import KUBERNETES_VERSIONS, is_builtin
 from components.render import render_files, run_program
 from components.spec import parse_config
-from tests.conftest import PROGRAM, stack_file
-
-
-def _variant(stack: str, change: dict[str, Any]) -> dict[str, str]:
-    config = dict(stack_file(stack).config)
-    for key, value in change.items():
-        config[key] = json.dumps(value)
-    return config
+from tests.conftest import PROGRAM, stack_config, stack_file
 
 
 def _preview_autoscaled() -> dict[str, Any]:
@@ -40,10 +33,12 @@ def _cluster_per_replica() -> dict[str, Any]:
     return {"slm-deploy:kubernetes": kubernetes | {"modelCache": "per-replica"}}
 
 
-#: The shipped stacks, and variants that render the other kinds (HPA, a GPU StatefulSet).
+#: The shipped cluster stacks, and variants that render the other kinds (HPA, a GPU StatefulSet).
 VARIANTS = {
     "cluster": ("cluster", {}),
     "preview": ("preview", {}),
+    "staging": ("staging", {}),
+    "prod": ("prod", {}),
     "preview-hpa": ("preview", _preview_autoscaled()),
     "cluster-per-replica": ("cluster", _cluster_per_replica()),
 }
@@ -53,8 +48,8 @@ VARIANTS = {
 def rendered_objects() -> dict[str, list[tuple[str, dict[str, Any]]]]:
     objects = {}
     for variant, (stack, change) in VARIANTS.items():
-        config = _variant(stack, change)
-        recording = run_program(PROGRAM, config, stack_file(stack).secret_keys, stack=stack)
+        config, secret_keys = stack_config(stack, change)
+        recording = run_program(PROGRAM, config, secret_keys, stack=stack)
         files = render_files(recording, parse_config(config))
         objects[variant] = [
             (path, yaml.safe_load(content))
@@ -100,3 +95,32 @@ def test_an_invalid_object_is_caught() -> None:
     document = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"portz": []}}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(document, KUBERNETES_VERSIONS[0], strict=True)
+
+
+SPC = ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass")
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_aks_model_namespaces_hold_no_secret(
+    rendered_objects: dict[str, list[tuple[str, dict[str, Any]]]], stack: str
+) -> None:
+    """On AKS the model servers read their secrets from Key Vault through the CSI driver."""
+    documents = rendered_objects[stack]
+    assert {"SecretProviderClass"} <= {doc["kind"] for _, doc in documents}
+    assert not [path for path, doc in documents if doc["kind"] == "Secret" and f"/slm-{stack}/" in path]
+
+
+def test_secret_provider_classes_have_the_azure_provider_shape(
+    rendered_objects: dict[str, list[tuple[str, dict[str, Any]]]],
+) -> None:
+    classes = [doc for _, doc in rendered_objects["staging"] if (doc["apiVersion"], doc["kind"]) == SPC]
+    assert classes
+    for spc in classes:
+        assert spc["spec"]["provider"] == "azure"
+        parameters = spc["spec"]["parameters"]
+        assert set(parameters) == {"usePodIdentity", "clientID", "keyvaultName", "tenantId", "objects"}
+        objects = yaml.safe_load(parameters["objects"])
+        entries = [yaml.safe_load(entry) for entry in objects["array"]]
+        assert all(
+            set(e) == {"objectName", "objectType", "objectAlias"} and e["objectType"] == "secret" for e in entries
+        )
