@@ -15,6 +15,7 @@ from components.spec.aks_rules import aks_problems
 from components.spec.errors import Problem, RuleViolationError
 from components.spec.models import GpuRequest, Target
 from components.spec.resolve import ArtifactError, resolve_artifact, size_model
+from components.spec.scaling import QUEUE_METRIC_ENGINES
 from components.spec.stackfile import SECRET_PLACEHOLDER
 
 if TYPE_CHECKING:
@@ -289,9 +290,12 @@ def _kubernetes_rules(spec: DeploymentSpec) -> list[Problem]:
         scaling = model.autoscaling
         if scaling is not None and scaling.scale_to_zero:
             path: tuple[str | int, ...] = ("models", index, "autoscaling")
-            if model.engine is Engine.OLLAMA:
+            if model.engine not in QUEUE_METRIC_ENGINES:
                 problems.append(
-                    Problem((*path, "scaleToZero"), "Ollama exports no queue metric to scale on; use vllm or onnx")
+                    Problem(
+                        (*path, "scaleToZero"),
+                        f"{model.engine.value} exports no queue metric to scale on; use vllm or onnx",
+                    )
                 )
             elif scaling.wake_query is None:
                 problems.append(

@@ -174,7 +174,7 @@ class KubernetesTarget(pulumi.ComponentResource):
         self._models = [
             quota.ModelScale(
                 plan,
-                spec.model(plan.model).autoscaling,
+                spec.model(plan.model),
                 per_replica_cache=self._settings.model_cache == "per-replica",
             )
             for plan in plans

@@ -456,7 +456,7 @@ def test_scale_to_zero_on_a_cluster_needs_a_wake_query() -> None:
 def test_ollama_cannot_scale_to_zero_on_a_cluster() -> None:
     to_zero = {"minReplicas": 0, "scaleToZero": True, "wakeQuery": "vector(1)"}
     assert problems(config([model(autoscaling=to_zero)], target="kubernetes")) == [
-        "slm-deploy:models[0].autoscaling.scaleToZero: Ollama exports no queue metric to scale on; use vllm or onnx"
+        "slm-deploy:models[0].autoscaling.scaleToZero: ollama exports no queue metric to scale on; use vllm or onnx"
     ]
     accepted(config([model(autoscaling={"minReplicas": 1, "maxReplicas": 2})], target="kubernetes"))
 

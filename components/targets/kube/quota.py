@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pulumi_kubernetes as k8s
 
 from components.plan import Resources, ServingPlan
-from components.spec.models import Autoscaling, KubernetesSettings
-from components.spec.scaling import SURGE_PODS
+from components.spec.models import Autoscaling, KubernetesSettings, ModelSpec
+from components.spec.scaling import max_pods, max_replicas
 from components.targets.kube.scheduling import GPU_RESOURCE
 from components.targets.kube.units import MIB, cpu, memory, storage
 
@@ -27,22 +27,25 @@ DEFAULT_CPU_REQUEST_MILLIS, DEFAULT_MEMORY_REQUEST = 100, 128 * MIB
 
 @dataclass(frozen=True)
 class ModelScale:
-    """A plan with the most pods it may run and whether each pod has its own cache."""
+    """A plan with its model spec, the most pods it may run and whether each pod has its own
+    cache; the counts come from :mod:`components.spec.scaling`, which the spec rules use too."""
 
     plan: ServingPlan
-    scaling: Autoscaling | None
+    model: ModelSpec
     per_replica_cache: bool
 
     @property
+    def scaling(self) -> Autoscaling | None:
+        return self.model.autoscaling
+
+    @property
     def max_replicas(self) -> int:
-        if self.scaling is not None:
-            return self.scaling.max_replicas
-        return self.plan.replicas if self.plan.replicas is not None else 1
+        return max_replicas(self.model)
 
     @property
     def max_pods(self) -> int:
         """A Deployment surges one pod during a rollout; a StatefulSet replaces pods in place."""
-        return self.max_replicas + (0 if self.per_replica_cache else SURGE_PODS)
+        return max_pods(self.model, per_replica_cache=self.per_replica_cache)
 
     @property
     def cache_claims(self) -> int:
