@@ -7,7 +7,10 @@ from typing import Any
 import pulumi
 
 from components.engines import build_plans
+from components.frontends.open_webui import NAME as OPEN_WEBUI
+from components.frontends.open_webui import open_webui_service
 from components.observability.attach import GRAFANA_ADMIN_SECRET, attach_monitoring, monitoring_secrets
+from components.plan import ServicePlan
 from components.secrets import StackSecrets
 from components.spec import DeploymentSpec
 from components.targets import ServingTarget, create_target
@@ -37,13 +40,14 @@ class Deployment(pulumi.ComponentResource):
         super().__init__("slm-deploy:index:Deployment", name, None, opts)
         self.spec = spec
         self.plans = build_plans(spec)
+        webui = open_webui_service(self.plans, spec.docker) if spec.docker and spec.docker.open_web_ui else None
         needed = set().union(*(plan.secrets for plan in self.plans)) | monitoring_secrets(spec)
-        if spec.docker is not None and spec.docker.open_web_ui:
-            needed |= {"openWebUiSecretKey"}  # the session secret of Open WebUI
+        if webui is not None:
+            needed |= webui.secrets
         self.secrets = StackSecrets(name, spec, needed, opts=pulumi.ResourceOptions(parent=self))
         target = create_target(name, spec, self.plans, self.secrets, pulumi.ResourceOptions(parent=self))
         monitoring = attach_monitoring(name, spec, self.plans, target, self.secrets)
-        self.open_webui_url = pulumi.Output.from_input(self._open_webui(spec, target))
+        self.open_webui_url = pulumi.Output.from_input(self._run_open_webui(webui, target))
         grafana = GRAFANA_ADMIN_SECRET in needed
         self.grafana_url = pulumi.Output.from_input(monitoring.get("obs-grafana"))
         self.grafana_admin_password = pulumi.Output.secret(
@@ -69,12 +73,12 @@ class Deployment(pulumi.ComponentResource):
             }
         )
 
-    def _open_webui(self, spec: DeploymentSpec, target: ServingTarget) -> str | None:
+    @staticmethod
+    def _run_open_webui(webui: ServicePlan | None, target: ServingTarget) -> str | None:
         """Open WebUI next to the model servers of a local stack, when asked for; its URL."""
-        if spec.docker is None or not spec.docker.open_web_ui:
+        if webui is None:
             return None
-        from components.frontends.open_webui import NAME, open_webui_service
         from components.targets.docker import DockerTarget
 
         assert isinstance(target, DockerTarget), "the docker section only applies to target docker"
-        return target.run_services([open_webui_service(self.plans, spec.docker)])[NAME]
+        return target.run_services([webui])[OPEN_WEBUI]

@@ -279,3 +279,8 @@ class ServicePlan:
     publish_port: int | None = None
     host_port: int | None = None
     labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def secrets(self) -> set[str]:
+        """Every secret the service's container reads."""
+        return {s.secret for s in self.container.secret_files}
