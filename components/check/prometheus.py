@@ -3,6 +3,11 @@ names its file: ``check config`` on Prometheus configurations, ``check rules`` o
 ``test rules`` on rule tests (whose ``rule_files`` are relative to the test file's folder),
 and amtool ``check-config`` on Alertmanager configurations.
 
+The pinned Alertmanager (v0.28.1) knows webhook ``url_file`` and ``msteamsv2_configs``; an
+older amtool (Debian 12 ships 0.25) rejects both. With such an amtool each configuration is
+checked as :func:`~components.observability.alertmanager.legacy_check_view` rewrites it (just
+those two fields replaced by placeholders), and the table says so.
+
 Rendered configurations name paths inside the Prometheus container (rule files, secrets), so
 ``check config`` runs with ``--syntax-only``; the rule files are checked on their own.
 Works with promtool 2.42 (Debian 12's prometheus package).
@@ -11,17 +16,24 @@ Works with promtool 2.42 (Debian 12's prometheus package).
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import yaml
 
 from components.check.inputs import Inputs
 from components.check.report import Finding, Result
 from components.check.tools import Run, ToolMissingError, find_tool, run_tool
+from components.observability.alertmanager import legacy_check_view
 
 #: promtool check rules: ``file: 5:15: group "g", rule 1, "Alert": message``.
 RULE_ERROR = re.compile(r'group "(?P<group>[^"]*)", rule (?P<rule>\d+)(?:, "(?P<name>[^"]*)")?')
 #: promtool test rules: ``alertname: X, time: 14m,`` or ``expr: "...", time: 6m,``.
 TEST_ERROR = re.compile(r"(?:alertname: (?P<alert>[^,]+)|expr: (?P<expr>.+?)), time: (?P<time>[^,\s]+)")
+#: The first amtool that reads every field the pinned Alertmanager's configuration uses.
+AMTOOL_CURRENT = (0, 28)
+AMTOOL_VERSION = re.compile(r"version (\d+)\.(\d+)")
 
 
 def _squeeze(text: str, limit: int = 600) -> str:
@@ -109,14 +121,38 @@ def run_rule_tests(inputs: Inputs) -> Result:
     )
 
 
+def amtool_is_current(program: Path) -> bool:
+    """The amtool reads webhook ``url_file`` and Teams receivers (an unparsable version counts as current)."""
+    match = AMTOOL_VERSION.search(run_tool([program, "--version"]).output)
+    return match is None or (int(match[1]), int(match[2])) >= AMTOOL_CURRENT
+
+
 def check_alertmanager(inputs: Inputs) -> Result:
     files = inputs.alertmanager_configs
-    return _per_file(
-        name="amtool check-config",
-        tool="amtool",
-        files=files,
-        checked=f"{len(files)} Alertmanager configurations",
-        inputs=inputs,
-        command=lambda tool, path: [tool, "check-config", path.name],
-        name_object=lambda _text: "config",
-    )
+    checked = f"{len(files)} Alertmanager configurations"
+    try:
+        current = amtool_is_current(find_tool("amtool", [inputs.repo] if inputs.repo else []))
+    except ToolMissingError:
+        current = True  # _per_file reports the missing tool
+    with tempfile.TemporaryDirectory(prefix="slm-amtool-") as scratch:
+
+        def target(path: Path) -> Path:
+            if current:
+                return path
+            try:
+                text = legacy_check_view(path.read_text())
+            except (yaml.YAMLError, AttributeError, TypeError):
+                return path  # not a configuration to rewrite: amtool reports it as it is
+            view = Path(scratch) / f"{len(list(Path(scratch).iterdir()))}-{path.name}"
+            view.write_text(text)
+            return view
+
+        return _per_file(
+            name="amtool check-config",
+            tool="amtool",
+            files=files,
+            checked=checked if current else f"{checked} (as amtool < 0.28 reads them: url_file, Teams as placeholders)",
+            inputs=inputs,
+            command=lambda tool, path: [tool, "check-config", target(path)],
+            name_object=lambda _text: "config",
+        )

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from components.check.inputs import Inputs
+from components.check.prometheus import amtool_is_current, check_alertmanager
 from components.observability.alertmanager import alertmanager_yml, legacy_check_view
 from components.observability.layout import docker_secret_path
 from tests.observability_support import make_spec, run, tool
@@ -105,3 +107,32 @@ def test_the_gap_to_debian_amtool_is_exactly_webhook_url_file_and_teams(tmp_path
     assert code == 0, output
     for value in SECRETS.values():
         assert value not in legacy
+
+
+def test_slm_deploy_check_reads_every_receiver_with_the_installed_amtool(tmp_path: Path) -> None:
+    """The check passes a configuration with webhook and Teams receivers on Debian's amtool 0.25
+    (through the legacy view) as on a current one, and still names a real mistake in it."""
+    folder = tmp_path / "observability" / "alertmanager"
+    folder.mkdir(parents=True)
+    (folder / "alertmanager.yml").write_text(config())
+    result = check_alertmanager(Inputs.gather(tmp_path, None))
+    assert (result.count, result.error, result.findings) == (1, None, [])
+    assert ("amtool < 0.28" in result.checked) == (not amtool_is_current(tool("amtool")))
+
+    (folder / "alertmanager.yml").write_text(config().replace('receiver: "oncall"', 'receiver: "pager"', 1))
+    [finding] = check_alertmanager(Inputs.gather(tmp_path, None)).findings
+    assert finding.file == "observability/alertmanager/alertmanager.yml"
+    assert 'undefined receiver "pager"' in finding.message
+
+
+def test_the_amtool_version_decides_whether_the_legacy_view_is_needed(tmp_path: Path) -> None:
+    def fake(version: str) -> Path:
+        path = tmp_path / f"amtool-{version}"
+        path.write_text(f"#!/bin/sh\necho 'amtool, version {version} (branch: x)'\n")
+        path.chmod(0o755)
+        return path
+
+    assert not amtool_is_current(fake("0.25.0"))
+    assert not amtool_is_current(fake("0.27.9"))
+    assert amtool_is_current(fake("0.28.1"))
+    assert amtool_is_current(fake("1.0.0"))
