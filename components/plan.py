@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 #: Labels every resource of a model server carries (Kubernetes recommended labels).
 LABEL_NAME = "app.kubernetes.io/name"
@@ -27,11 +26,6 @@ COMPONENT_MODEL_FETCH = "model-fetch"
 
 #: Where secret files are mounted in every container.
 SECRETS_DIR = "/run/secrets"
-
-
-class PortPurpose(StrEnum):
-    API = "api"
-    METRICS = "metrics"
 
 
 @dataclass(frozen=True)
@@ -63,7 +57,6 @@ class LocalBuild:
 class Port:
     name: str
     container_port: int
-    purpose: PortPurpose = PortPurpose.API
 
 
 @dataclass(frozen=True)
@@ -218,8 +211,6 @@ class ServingPlan:
     """Secret the server checks clients against; None when the engine has no auth (Ollama)."""
     openai_base_path: str = "/v1"
     labels: dict[str, str] = field(default_factory=dict)
-    config_files_for_review: dict[str, str] = field(default_factory=dict)
-    """Generated files worth showing a reviewer (e.g. the Modelfile), by file name."""
 
     @property
     def fetch_labels(self) -> dict[str, str]:

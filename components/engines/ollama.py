@@ -144,5 +144,4 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         api_port=PORT,
         api_key_secret=None,
         labels=model_labels(model.name, model.engine.value, COMPONENT_MODEL_SERVER),
-        config_files_for_review={f"{model.name}.Modelfile": rendered},
     )

@@ -61,8 +61,6 @@ class ModelArtifact:
     architecture: Architecture | None
     tool_call_parser: str | None
     gated: bool
-    license: str | None
-    display_name: str
     requires_bf16: bool = False
     """The engine refuses float16 for this model (Gemma 3 on vLLM): it needs a GPU with bfloat16."""
 
@@ -106,8 +104,6 @@ def _preset_artifact(
         architecture=preset.architecture,
         tool_call_parser=tool_call_parser,
         gated=preset.gated,
-        license=preset.license,
-        display_name=preset.display_name,
         requires_bf16=preset.requires_bf16 and model.engine is Engine.VLLM,
     )
 
@@ -217,8 +213,6 @@ def _from_source(model: ModelSpec) -> ModelArtifact:
         architecture=None,
         tool_call_parser=None,
         gated=source.gated,
-        license=None,
-        display_name=ref,
     )
 
 

@@ -436,7 +436,7 @@ def test_ollama_fetch_reads_its_modelfile_from_a_config_map(rendered: dict[str, 
     source = volume(workload, mount(init, "/config")["name"])["configMap"]
     assert source["items"] == [{"key": "fetch-Modelfile", "path": "Modelfile"}]
     data = objects[("ConfigMap", source["name"])]["data"]
-    modelfile = plans_for("preview")["qwen3-small"].config_files_for_review["qwen3-small.Modelfile"]
+    modelfile = plans_for("preview")["qwen3-small"].fetch.container.config_files[0].content
     assert data["fetch-Modelfile"] == modelfile
 
 

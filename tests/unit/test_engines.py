@@ -259,7 +259,7 @@ OLLAMA = {
 
 
 def test_modelfile_has_valid_instructions_only() -> None:
-    modelfile = plan_of(OLLAMA).config_files_for_review["chat.Modelfile"]
+    modelfile = plan_of(OLLAMA).fetch.container.config_files[0].content
     lines = [line for line in modelfile.splitlines() if line and not line.startswith("#")]
     assert lines == [
         "FROM qwen3:0.6b-q4_K_M",
@@ -278,7 +278,7 @@ def test_modelfile_has_valid_instructions_only() -> None:
 def test_modelfile_stop_strings_are_written_raw() -> None:
     # Ollama's parser only strips the double quotes: a JSON escape would be part of the stop string.
     stops = ["<|im_end|>", "Usuário:", "\\end", "it's"]
-    modelfile = plan_of({**OLLAMA, "modelfile": {"stop": stops}}).config_files_for_review["chat.Modelfile"]
+    modelfile = plan_of({**OLLAMA, "modelfile": {"stop": stops}}).fetch.container.config_files[0].content
     assert [line for line in modelfile.splitlines() if line.startswith("PARAMETER stop")] == [
         'PARAMETER stop "<|im_end|>"',
         'PARAMETER stop "Usuário:"',
@@ -288,7 +288,7 @@ def test_modelfile_stop_strings_are_written_raw() -> None:
 
 
 def test_modelfile_num_ctx_is_always_the_context_window() -> None:
-    modelfile = plan_of({**OLLAMA, "maxContextTokens": 3072}).config_files_for_review["chat.Modelfile"]
+    modelfile = plan_of({**OLLAMA, "maxContextTokens": 3072}).fetch.container.config_files[0].content
     assert [line for line in modelfile.splitlines() if "num_ctx" in line] == ["PARAMETER num_ctx 3072"]
     assert plan_of({**OLLAMA, "maxContextTokens": 3072}).server.env["OLLAMA_CONTEXT_LENGTH"] == "3072"
 

@@ -117,7 +117,7 @@ def test_slm_deploy_check_reads_every_receiver_with_the_installed_amtool(tmp_pat
     (folder / "alertmanager.yml").write_text(config())
     result = check_alertmanager(Inputs.gather(tmp_path, None))
     assert (result.count, result.error, result.findings) == (1, None, [])
-    assert ("amtool < 0.28" in result.checked) == (not amtool_is_current(tool("amtool")))
+    assert ("amtool < 0.28" in result.checked) == (not amtool_is_current(Path(tool("amtool"))))
 
     (folder / "alertmanager.yml").write_text(config().replace('receiver: "oncall"', 'receiver: "pager"', 1))
     [finding] = check_alertmanager(Inputs.gather(tmp_path, None)).findings
