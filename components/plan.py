@@ -117,6 +117,11 @@ class SecretFile:
     """Name in the store, e.g. ``apiKey``, ``hfToken``."""
     path: str
 
+    @classmethod
+    def in_secrets_dir(cls, secret: str, filename: str) -> SecretFile:
+        """``secret`` as ``filename`` in :data:`SECRETS_DIR`, where every container finds its secrets."""
+        return cls(secret, f"{SECRETS_DIR}/{filename}")
+
 
 @dataclass(frozen=True)
 class ConfigFile:

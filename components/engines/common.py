@@ -11,7 +11,7 @@ from components.spec import DeploymentSpec, ModelArtifact, ModelSpec
 
 #: /tmp is writable in every container; the root filesystem is read-only.
 TMP = WritablePath("/tmp", "temporary files", size_bytes=1 * GIB)
-HF_TOKEN_FILE = SecretFile("hfToken", "/run/secrets/hf-token")
+HF_TOKEN_FILE = SecretFile.in_secrets_dir("hfToken", "hf-token")
 HUGGING_FACE_HOSTS = ("huggingface.co", "cdn-lfs.huggingface.co", "cas-bridge.xethub.hf.co")
 
 
@@ -72,6 +72,12 @@ def hugging_face_fetch_env(spec: DeploymentSpec, *, home: str, hf_home: str) -> 
     if hf_token_files(spec):
         env["HF_TOKEN_PATH"] = HF_TOKEN_FILE.path
     return env
+
+
+def snapshot_download_script(ref: str, **options: object) -> str:
+    """Python that downloads a Hugging Face repository with ``huggingface_hub.snapshot_download``."""
+    arguments = "".join(f", {name}={value!r}" for name, value in options.items())
+    return f"from huggingface_hub import snapshot_download; snapshot_download({ref!r}{arguments})"
 
 
 def python_http_check(port: int, path: str) -> Check:

@@ -19,6 +19,7 @@ from components.engines.common import (
     hugging_face_fetch_env,
     python_http_check,
     resources_for,
+    snapshot_download_script,
 )
 from components.plan import (
     COMPONENT_MODEL_SERVER,
@@ -46,7 +47,7 @@ IMAGE_NAME = "slm-onnx-server"
 BUILD_CONTEXT = "images/onnx-server"
 PORT = 8080
 MODELS = "/models"
-API_KEYS_FILE = SecretFile("apiKey", "/run/secrets/api-keys")
+API_KEYS_FILE = SecretFile.in_secrets_dir("apiKey", "api-keys")
 WARMUP_SECONDS = 30
 #: Bytes per parameter the builder needs in memory while converting (fp32 weights + output).
 CONVERSION_BYTES_PER_PARAMETER = 6
@@ -78,10 +79,7 @@ def model_dir(artifact: ModelArtifact) -> str:
 
 def download_script(artifact: ModelArtifact) -> str:
     patterns = [f"{artifact.subfolder}/*"] if artifact.subfolder else None
-    return (
-        "from huggingface_hub import snapshot_download; "
-        f"snapshot_download({artifact.ref!r}, local_dir={MODELS + '/onnx'!r}, allow_patterns={patterns!r})"
-    )
+    return snapshot_download_script(artifact.ref, local_dir=f"{MODELS}/onnx", allow_patterns=patterns)
 
 
 def convert_args(model: ModelSpec, artifact: ModelArtifact) -> tuple[str, ...]:

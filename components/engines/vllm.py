@@ -27,6 +27,7 @@ from components.engines.common import (
     image_for,
     python_http_check,
     resources_for,
+    snapshot_download_script,
 )
 from components.plan import (
     COMPONENT_MODEL_SERVER,
@@ -53,7 +54,7 @@ PORT = 8000
 HOME = "/home/vllm"
 HF_HOME = "/models/hf"
 COMPILE_CACHE = "/cache"
-API_KEY_FILE = SecretFile("apiKey", "/run/secrets/api-key")
+API_KEY_FILE = SecretFile.in_secrets_dir("apiKey", "api-key")
 GPU_WARMUP_SECONDS = 180
 CPU_WARMUP_SECONDS = 120
 
@@ -66,9 +67,8 @@ SERVE_WRAPPER = (
 )
 
 
-def serve_args(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, spec: DeploymentSpec) -> list[str]:
+def serve_args(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, sizing: Sizing) -> list[str]:
     """``vllm serve`` arguments, from the spec and the catalog sizing."""
-    sizing = size_model(model, artifact)
     args = [
         artifact.ref,
         "--served-model-name",
@@ -112,7 +112,7 @@ def _dtype(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions, sizi
     return "auto" if has_bf16 else "float16"
 
 
-def _env(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions) -> dict[str, str]:
+def _env(options: VllmOptions, sizing: Sizing) -> dict[str, str]:
     env = {
         "HOME": HOME,
         "HF_HOME": HF_HOME,
@@ -126,17 +126,13 @@ def _env(model: ModelSpec, artifact: ModelArtifact, options: VllmOptions) -> dic
         "DO_NOT_TRACK": "1",
     }
     if options.cpu_image:
-        sizing = size_model(model, artifact)
         env["VLLM_CPU_KVCACHE_SPACE"] = str(max(1, math.ceil(sizing.kv_cache_bytes / GIB)))
     return env
 
 
 def fetch_script(artifact: ModelArtifact) -> str:
     """Download the checkpoint into the Hugging Face cache the server reads offline."""
-    return (
-        "from huggingface_hub import snapshot_download; "
-        f"snapshot_download({artifact.ref!r}, ignore_patterns=['original/*', '*.pth'])"
-    )
+    return snapshot_download_script(artifact.ref, ignore_patterns=["original/*", "*.pth"])
 
 
 def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
@@ -163,8 +159,8 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         image=image,
         image_tag=image.ref,
         command=("/bin/sh", "-c", SERVE_WRAPPER, "vllm-serve"),
-        args=tuple(serve_args(model, artifact, options, spec)),
-        env=_env(model, artifact, options),
+        args=tuple(serve_args(model, artifact, options, sizing)),
+        env=_env(options, sizing),
         ports=(Port("http", PORT),),
         probes=probes,
         writable_paths=writable,

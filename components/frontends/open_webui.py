@@ -12,15 +12,14 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
+from components.engines.common import python_http_check
 from components.plan import (
     LABEL_COMPONENT,
     LABEL_MANAGED_BY,
     LABEL_NAME,
     LABEL_PART_OF,
-    Check,
     Container,
     DataVolume,
-    HttpGet,
     Image,
     Port,
     Probes,
@@ -36,13 +35,13 @@ IMAGE = Image("ghcr.io/open-webui/open-webui", "v0.6.5")
 PORT = 8080
 DATA_DIR = "/app/backend/data"
 HOST_PORT_OFFSET = 80
-SECRET_KEY = SecretFile("openWebUiSecretKey", "/run/secrets/webui-secret-key")
+SECRET_KEY = SecretFile.in_secrets_dir("openWebUiSecretKey", "webui-secret-key")
 NAME = "open-webui"
 
 
 def _api_key_file(plans: Sequence[ServingPlan]) -> SecretFile | None:
     secrets = sorted({plan.api_key_secret for plan in plans if plan.api_key_secret})
-    return SecretFile(secrets[0], "/run/secrets/api-key") if secrets else None
+    return SecretFile.in_secrets_dir(secrets[0], "api-key") if secrets else None
 
 
 def start_script(plans: Sequence[ServingPlan], api_key: SecretFile | None) -> str:
@@ -58,14 +57,7 @@ def start_script(plans: Sequence[ServingPlan], api_key: SecretFile | None) -> st
 def open_webui_service(plans: Sequence[ServingPlan], settings: DockerSettings) -> ServicePlan:
     api_key = _api_key_file(plans)
     urls = ";".join(f"http://{plan.model}:{plan.api_port}{plan.openai_base_path}" for plan in plans)
-    check = Check(
-        command=(
-            "python3",
-            "-c",
-            f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{PORT}/health', timeout=4)",
-        ),
-        http=HttpGet("/health", PORT),
-    )
+    check = python_http_check(PORT, "/health")
     container = Container(
         name=NAME,
         image=IMAGE,
