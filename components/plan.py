@@ -23,6 +23,8 @@ LABEL_ENGINE = "slm-deploy.dev/engine"
 LABEL_EXPOSE_PORTS = "slm-deploy.dev/expose-ports"
 COMPONENT_MODEL_SERVER = "model-server"
 COMPONENT_MODEL_FETCH = "model-fetch"
+#: What every object slm-deploy creates is part of, and what manages it.
+COMMON_LABELS = {LABEL_PART_OF: "slm-deploy", LABEL_MANAGED_BY: "pulumi"}
 
 #: Where secret files are mounted in every container.
 SECRETS_DIR = "/run/secrets"
@@ -245,8 +247,7 @@ def model_labels(model: str, engine: str, component: str) -> dict[str, str]:
         LABEL_NAME: engine,
         LABEL_INSTANCE: model,
         LABEL_COMPONENT: component,
-        LABEL_PART_OF: "slm-deploy",
-        LABEL_MANAGED_BY: "pulumi",
+        **COMMON_LABELS,
         LABEL_MODEL: model,
         LABEL_ENGINE: engine,
     }

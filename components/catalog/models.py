@@ -96,3 +96,7 @@ class Preset(_Frozen):
     architecture: Architecture
     engines: dict[Engine, EngineSupport]
     notes: str | None = None
+
+    def requires_bf16_on(self, engine: Engine) -> bool:
+        """The engine needs a bfloat16 GPU for this model: only vLLM refuses float16."""
+        return self.requires_bf16 and engine is Engine.VLLM

@@ -31,7 +31,7 @@ def catalog_rows(context_tokens: int, concurrency: int) -> list[list[str]]:
                         preset.architecture,
                         variant.gpu,
                         quantization,
-                        requires_bf16=preset.requires_bf16 and engine is Engine.VLLM,
+                        requires_bf16=preset.requires_bf16_on(engine),
                     )
                 )
                 rows.append(

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 
 from components.engines.common import python_http_check
 from components.plan import (
+    COMMON_LABELS,
     LABEL_COMPONENT,
-    LABEL_MANAGED_BY,
     LABEL_NAME,
-    LABEL_PART_OF,
     Container,
     DataVolume,
     Image,
@@ -94,7 +93,6 @@ def open_webui_service(plans: Sequence[ServingPlan], settings: DockerSettings) -
         labels={
             LABEL_NAME: NAME,
             LABEL_COMPONENT: "frontend",
-            LABEL_PART_OF: "slm-deploy",
-            LABEL_MANAGED_BY: "pulumi",
+            **COMMON_LABELS,
         },
     )

@@ -14,10 +14,9 @@ from pathlib import PurePosixPath
 from components.observability import images, layout
 from components.observability.alertmanager import receiver_secrets
 from components.plan import (
+    COMMON_LABELS,
     LABEL_COMPONENT,
-    LABEL_MANAGED_BY,
     LABEL_NAME,
-    LABEL_PART_OF,
     Check,
     ConfigFile,
     Container,
@@ -87,8 +86,7 @@ def _labels(service: layout.Service) -> dict[str, str]:
     return {
         LABEL_NAME: service.name,
         LABEL_COMPONENT: COMPONENT_MONITORING,
-        LABEL_PART_OF: "slm-deploy",
-        LABEL_MANAGED_BY: "pulumi",
+        **COMMON_LABELS,
     }
 
 

@@ -22,7 +22,7 @@ from components.observability.config_files import K8S_RECEIVER_SECRET
 from components.observability.dashboards import build, dashboard_specs
 from components.observability.inventory import EngineGroup, engine_groups
 from components.observability.rules import DCGM_JOB, rule_groups
-from components.plan import LABEL_COMPONENT, LABEL_ENGINE, LABEL_MODEL, LABEL_PART_OF, ServingPlan
+from components.plan import COMMON_LABELS, LABEL_COMPONENT, LABEL_ENGINE, LABEL_MODEL, LABEL_PART_OF, ServingPlan
 from components.spec import DeploymentSpec
 from components.spec.durations import duration_seconds
 
@@ -41,7 +41,7 @@ RUNNING_PODS_ONLY = {"sourceLabels": ["__meta_kubernetes_pod_phase"], "regex": "
 
 
 def _metadata(name: str, namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
-    return {"name": name, "namespace": namespace, "labels": {LABEL_PART_OF: "slm-deploy", **labels}}
+    return {"name": name, "namespace": namespace, "labels": {LABEL_PART_OF: COMMON_LABELS[LABEL_PART_OF], **labels}}
 
 
 def _port_name(plan: ServingPlan, port: int) -> str:

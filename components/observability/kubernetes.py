@@ -21,7 +21,7 @@ from components.observability.alertmanager import alertmanager_yml, receiver_sec
 from components.observability.config_files import K8S_RECEIVER_SECRET, k8s_secret_path
 from components.observability.docker_services import GRAFANA_ADMIN_SECRET, GRAFANA_ADMIN_USER
 from components.observability.images import Chart
-from components.plan import LABEL_PART_OF, ServingPlan
+from components.plan import COMMON_LABELS, LABEL_PART_OF, ServingPlan
 from components.secrets import StackSecrets
 from components.spec import DeploymentSpec
 from components.spec.models import KubernetesSettings
@@ -69,7 +69,7 @@ class KubernetesMonitoring(pulumi.ComponentResource):
             ns = k8s.core.v1.Namespace(
                 f"{name}-monitoring",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=monitoring_namespace, labels={LABEL_PART_OF: "slm-deploy", **PRIVILEGED}
+                    name=monitoring_namespace, labels={LABEL_PART_OF: COMMON_LABELS[LABEL_PART_OF], **PRIVILEGED}
                 ),
                 opts=self._child(),
             )

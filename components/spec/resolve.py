@@ -74,7 +74,8 @@ def resolve_artifact(model: ModelSpec) -> ModelArtifact:
     if model.preset is not None:
         preset = load_catalog().get(model.preset)
         if preset is None:
-            raise ArtifactError(Problem(("preset",), f"{model.preset!r} is not a preset"))
+            known = ", ".join(load_catalog().names())
+            raise ArtifactError(Problem(("preset",), f"{model.preset!r} is not a preset; known: {known}"))
         return _from_preset(model, model.preset, preset)
     if model.source is None:
         raise ArtifactError(Problem(("preset",), "set exactly one of preset and source"))
@@ -104,7 +105,7 @@ def _preset_artifact(
         architecture=preset.architecture,
         tool_call_parser=tool_call_parser,
         gated=preset.gated,
-        requires_bf16=preset.requires_bf16 and model.engine is Engine.VLLM,
+        requires_bf16=preset.requires_bf16_on(model.engine),
     )
 
 

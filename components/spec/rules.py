@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from components.catalog import Engine, load_catalog
+from components.catalog import Engine
 from components.catalog.sizing import gpu_without_bf16
 from components.spec.aks_rules import aks_problems
 from components.spec.errors import Problem, RuleViolationError
@@ -69,11 +69,6 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
     if (model.preset is None) == (model.source is None):
         problems.append(Problem(("preset",), "set exactly one of preset and source"))
         return problems
-    if model.preset is not None and load_catalog().get(model.preset) is None:
-        known = ", ".join(load_catalog().names())
-        problems.append(Problem(("preset",), f"{model.preset!r} is not a preset; known: {known}"))
-        return problems
-
     try:
         artifact = resolve_artifact(model)
     except ArtifactError as exc:
@@ -91,8 +86,9 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
     problems += _bf16_rules(model, artifact)
     problems += _modelfile_rules(model)
     problems += _parallelism_rules(model)
-    if model.gpu_count > 0 and not size_model(model, artifact).fits:
-        needed = size_model(model, artifact).total_bytes / 1024**3
+    sizing = size_model(model, artifact) if model.gpu_count > 0 else None
+    if sizing is not None and not sizing.fits:
+        needed = sizing.total_bytes / 1024**3
         problems.append(
             Problem(
                 ("gpu",),

@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components.observability import images
 from components.observability.k8s_objects import DCGM_RELEASE, dcgm_values
-from components.plan import LABEL_MANAGED_BY, LABEL_PART_OF, LocalBuild, ServingPlan
+from components.plan import COMMON_LABELS, LocalBuild, ServingPlan
 from components.platforms.aks import AksPlatform
 from components.platforms.aks.managed_observability import (
     managed_dashboards,
@@ -93,9 +93,7 @@ class AksTarget(pulumi.ComponentResource):
             secrets,
             pulumi.ResourceOptions(parent=self, depends_on=[*workload.grants, *workload.secrets.values()]),
             provider=self.platform.provider,
-            secret_delivery=key_vault_csi_files(
-                access, plans, labels={LABEL_PART_OF: "slm-deploy", LABEL_MANAGED_BY: "pulumi"}
-            ),
+            secret_delivery=key_vault_csi_files(access, plans, labels=dict(COMMON_LABELS)),
             built_images=self.platform.image_refs,
             gpu_tolerations=[GPU_TOLERATION, SPOT_TOLERATION] if spot else None,
             # AKS runs the control plane out of reach; Cilium's dataplane replaces kube-proxy.

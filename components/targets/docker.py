@@ -26,6 +26,7 @@ import pulumi_docker as docker
 import pulumi_docker_build as docker_build
 
 from components.plan import (
+    COMMON_LABELS,
     LABEL_COMPONENT,
     LABEL_EXPOSE_PORTS,
     LABEL_PART_OF,
@@ -140,7 +141,7 @@ class DockerTarget(pulumi.ComponentResource):
             f"{name}-net",
             name=f"slm-{name}",
             driver="bridge",
-            labels=[docker.NetworkLabelArgs(label="app.kubernetes.io/part-of", value="slm-deploy")],
+            labels=[docker.NetworkLabelArgs(label=LABEL_PART_OF, value=COMMON_LABELS[LABEL_PART_OF])],
             opts=self._child(),
         )
         self.published = [self._model(plan, index) for index, plan in enumerate(plans)]
@@ -255,7 +256,7 @@ class DockerTarget(pulumi.ComponentResource):
             image=image,
             entrypoints=["touch", f"/tmp/{VOLUME_MARKER}"],
             volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/tmp")],
-            labels=labels_for({LABEL_COMPONENT: "volume-prepare", LABEL_PART_OF: "slm-deploy"}),
+            labels=labels_for({LABEL_COMPONENT: "volume-prepare", LABEL_PART_OF: COMMON_LABELS[LABEL_PART_OF]}),
             must_run=False,
             attach=True,
             restart="no",

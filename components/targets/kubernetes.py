@@ -28,9 +28,8 @@ import pulumi_docker_build as docker_build
 import pulumi_kubernetes as k8s
 
 from components.plan import (
+    COMMON_LABELS,
     LABEL_COMPONENT,
-    LABEL_MANAGED_BY,
-    LABEL_PART_OF,
     Container,
     Image,
     LocalBuild,
@@ -154,7 +153,7 @@ class KubernetesTarget(pulumi.ComponentResource):
         self._settings = spec.kubernetes or KubernetesSettings()
         self.provider = provider or self._cluster_provider()
         self.namespace_name = namespace_for(name, self._settings)
-        self._common_labels = {LABEL_PART_OF: "slm-deploy", LABEL_MANAGED_BY: "pulumi"}
+        self._common_labels = dict(COMMON_LABELS)
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
