@@ -8,7 +8,6 @@ Alertmanager's ``*_file`` fields (``url_file``, ``api_url_file``, ``webhook_url_
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import yaml
@@ -40,7 +39,10 @@ def receiver_secrets(spec: DeploymentSpec) -> list[str]:
     return sorted(n for n in names if n is not None)
 
 
-def _view(receiver: Receiver, secret_path: Callable[[str], str]) -> ReceiverView:
+def _view(receiver: Receiver, secrets_dir: str) -> ReceiverView:
+    def secret_path(secret: str) -> str:
+        return f"{secrets_dir}/{secret}"
+
     return ReceiverView(
         name=receiver.name,
         type=receiver.type,
@@ -53,8 +55,9 @@ def _view(receiver: Receiver, secret_path: Callable[[str], str]) -> ReceiverView
     )
 
 
-def alertmanager_yml(spec: DeploymentSpec, stack: str, secret_path: Callable[[str], str], secrets_dir: str) -> str:
-    receivers = [_view(r, secret_path) for r in spec.alerting.receivers]
+def alertmanager_yml(spec: DeploymentSpec, stack: str, secrets_dir: str) -> str:
+    """The Alertmanager configuration; receivers read their secrets as files in ``secrets_dir``."""
+    receivers = [_view(r, secrets_dir) for r in spec.alerting.receivers]
     routes = [
         {"receiver": r.name, "matcher": f'severity=~"{"|".join(sorted(set(r.severities)))}"'}
         for r in spec.alerting.receivers

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from components.observability import layout
 from components.observability.alertmanager import alertmanager_yml
@@ -18,7 +17,7 @@ from components.observability.rule_tests import rule_tests
 from components.observability.rules import DCGM_JOB, RuleGroup, rule_groups
 from components.observability.runbooks import runbooks
 from components.observability.yamltext import to_yaml
-from components.plan import ServingPlan
+from components.plan import SECRETS_DIR, ServingPlan
 from components.spec import DeploymentSpec
 from components.templating import render_template
 
@@ -26,6 +25,8 @@ PROBE_TIMEOUT = "5s"
 #: Where the Prometheus operator mounts ``alertmanagerSpec.secrets`` (one folder per Secret).
 K8S_ALERTMANAGER_SECRETS = "/etc/alertmanager/secrets"
 K8S_RECEIVER_SECRET = "slm-alertmanager-receivers"
+#: Where the receivers' secrets are mounted in the chart's Alertmanager (its ``alertmanagerSpec.secrets``).
+K8S_RECEIVER_SECRETS_DIR = f"{K8S_ALERTMANAGER_SECRETS}/{K8S_RECEIVER_SECRET}"
 
 
 def _header(kind: str, stack: str) -> str:
@@ -106,10 +107,6 @@ def grafana_files(spec: DeploymentSpec, stack: str) -> dict[str, str]:
     }
 
 
-def k8s_secret_path(secret: str) -> str:
-    return f"{K8S_ALERTMANAGER_SECRETS}/{K8S_RECEIVER_SECRET}/{secret}"
-
-
 def observability_files(
     spec: DeploymentSpec, plans: Sequence[ServingPlan], stack: str, *, docker: bool
 ) -> dict[str, str]:
@@ -121,13 +118,11 @@ def observability_files(
     for group in groups:
         files[str(layout.rule_file(group.name))] = rules_yml(group, stack)
         files[str(layout.rule_test_file(group.name))] = rule_tests_yml(group, stack)
-    if docker:
-        secrets_dir, secret_path = layout.docker_secret_path(""), layout.docker_secret_path
-    else:
-        secrets_dir, secret_path = f"{K8S_ALERTMANAGER_SECRETS}/{K8S_RECEIVER_SECRET}/", k8s_secret_path
-    files[str(layout.ALERTMANAGER_YML)] = alertmanager_yml(spec, stack, secret_path, secrets_dir.rstrip("/"))
-    for dashboard in dashboard_specs(plans):
-        files[str(layout.DASHBOARDS_DIR / f"{dashboard.uid}.json")] = dashboard_json(dashboard)
+    secrets_dir = SECRETS_DIR if docker else K8S_RECEIVER_SECRETS_DIR
+    files[str(layout.ALERTMANAGER_YML)] = alertmanager_yml(spec, stack, secrets_dir)
+    if spec.observability.grafana:
+        for dashboard in dashboard_specs(plans):
+            files[str(layout.DASHBOARDS_DIR / f"{dashboard.uid}.json")] = dashboard_json(dashboard)
     for alert, text in runbooks(groups, stack).items():
         files[str(layout.RUNBOOKS_DIR / f"{alert}.md")] = text
     if docker:
@@ -136,11 +131,4 @@ def observability_files(
             files[str(layout.BLACKBOX_YML)] = blackbox_yml(stack)
         if spec.observability.grafana:
             files.update(grafana_files(spec, stack))
-    if not spec.observability.grafana:
-        files = {k: v for k, v in files.items() if not k.startswith(str(layout.DASHBOARDS_DIR))}
     return dict(sorted(files.items()))
-
-
-def rule_group_objects(spec: DeploymentSpec, plans: Sequence[ServingPlan]) -> list[dict[str, Any]]:
-    """The rule groups as data (for PrometheusRule objects)."""
-    return [group.to_group() for group in rule_groups(spec, plans)]

@@ -8,7 +8,6 @@ the ``grafana_folder`` annotation (research §7.2).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import yaml
 from components.gpu_nodes import GPU_NODE_SELECTOR, daemon_tolerations
 from components.observability import images
 from components.observability.config_files import K8S_RECEIVER_SECRET
-from components.observability.dashboards import build, dashboard_specs
+from components.observability.dashboards import dashboard_json, dashboard_specs
 from components.observability.inventory import EngineGroup, engine_groups
 from components.observability.rules import DCGM_JOB, rule_groups
 from components.plan import COMMON_LABELS, LABEL_COMPONENT, LABEL_ENGINE, LABEL_MODEL, LABEL_PART_OF, ServingPlan
@@ -136,7 +135,7 @@ def dashboard_config_maps(plans: Sequence[ServingPlan], namespace: str) -> list[
                 **_metadata(f"dashboard-{d.uid}", namespace, {"grafana_dashboard": "1"}),
                 "annotations": {"grafana_folder": DASHBOARD_FOLDER},
             },
-            "data": {f"{d.uid}.json": json.dumps(build(d), indent=2, sort_keys=True)},
+            "data": {f"{d.uid}.json": dashboard_json(d)},
         }
         for d in dashboard_specs(plans)
     ]

@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from components.observability import images, k8s_objects
 from components.observability.alertmanager import alertmanager_yml, receiver_secrets
-from components.observability.config_files import K8S_RECEIVER_SECRET, k8s_secret_path
+from components.observability.config_files import K8S_RECEIVER_SECRET, K8S_RECEIVER_SECRETS_DIR
 from components.observability.docker_services import GRAFANA_ADMIN_SECRET, GRAFANA_ADMIN_USER
 from components.observability.images import Chart
 from components.plan import COMMON_LABELS, LABEL_PART_OF, ServingPlan
@@ -77,7 +77,7 @@ class KubernetesMonitoring(pulumi.ComponentResource):
             assert secrets is not None or not needs_secrets
             if secrets is not None:
                 deps += self._secrets(spec, secrets, monitoring_namespace, ns)
-            config = alertmanager_yml(spec, name, k8s_secret_path, f"/etc/alertmanager/secrets/{K8S_RECEIVER_SECRET}")
+            config = alertmanager_yml(spec, name, K8S_RECEIVER_SECRETS_DIR)
             reachable = scrapes or k8s_objects.ClusterScrapes()
             values = k8s_objects.kube_prometheus_stack_values(spec, config, bool(receiver_secrets(spec)), reachable)
             self.releases.append(

@@ -137,8 +137,3 @@ BY_ENGINE: dict[str, MetricSource] = {"vllm": VLLM, "onnx": ONNX}
 """Engines with native metrics; Ollama has none (research §2.1) and is probed instead."""
 
 ALL_SOURCES = (VLLM, ONNX, DCGM, BLACKBOX, SCRAPE, CADVISOR)
-
-
-def known_names() -> frozenset[str]:
-    """Every name any dashboard or rule may use."""
-    return frozenset().union(*(source.names for source in ALL_SOURCES))

@@ -11,7 +11,7 @@ import yaml
 from components.check.inputs import Inputs
 from components.check.prometheus import amtool_is_current, check_alertmanager
 from components.observability.alertmanager import alertmanager_yml, legacy_check_view
-from components.observability.layout import docker_secret_path
+from components.plan import SECRETS_DIR
 from tests.observability_support import make_spec, run, tool
 
 SECRETS = {
@@ -37,7 +37,7 @@ RECEIVERS: list[dict[str, Any]] = [
 
 def config(receivers: list[dict[str, Any]] = RECEIVERS) -> str:
     spec = make_spec(secrets=SECRETS, alerting={"receivers": receivers})
-    return alertmanager_yml(spec, "test", docker_secret_path, "/run/secrets")
+    return alertmanager_yml(spec, "test", SECRETS_DIR)
 
 
 def check(tmp_path: Path, text: str) -> tuple[int, str]:

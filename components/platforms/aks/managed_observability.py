@@ -10,11 +10,10 @@ nothing. https://learn.microsoft.com/azure/azure-monitor/containers/prometheus-m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from components.observability.dashboards import build, dashboard_specs
+from components.observability.dashboards import dashboard_json, dashboard_specs
 from components.observability.k8s_objects import dcgm_pod_monitor, monitors
 from components.observability.rules import rule_groups
 from components.plan import ServingPlan
@@ -44,7 +43,7 @@ def managed_pod_monitors(spec: DeploymentSpec, plans: Sequence[ServingPlan], nam
 def managed_dashboards(plans: Sequence[ServingPlan]) -> dict[str, str]:
     """Dashboard JSON by file name; each has a ``$datasource`` variable, so it works with the
     Azure Monitor workspace's Prometheus data source."""
-    return {f"{d.uid}.json": json.dumps(build(d), indent=2, sort_keys=True) for d in dashboard_specs(plans)}
+    return {f"{d.uid}.json": dashboard_json(d) for d in dashboard_specs(plans)}
 
 
 def managed_dcgm_pod_monitor(spec: DeploymentSpec, namespace: str, release: str) -> dict[str, Any]:
