@@ -342,7 +342,7 @@ def _aks_lines(table: PriceTable, spec: DeploymentSpec, plans: Sequence[ServingP
     sku = aks.registry_sku
     lines.append(_line(table, "registry", f"container registry ({sku})", f"acr/{sku}", (1, 1)))
     lines.append(_line(table, "secrets", "Key Vault operations", "keyvault/operations", (1, 1)))
-    if spec.observability.enabled and aks.monitoring == "managed":
+    if spec.managed_monitoring:
         lines.append(_line(table, "monitoring", "Managed Prometheus ingestion", "monitor/prometheus-ingestion", (1, 1)))
         lines.append(_line(table, "monitoring", "Log Analytics ingestion", "monitor/log-analytics-ingestion", (1, 1)))
         if spec.observability.grafana:

@@ -28,7 +28,7 @@ def monitoring_secrets(spec: DeploymentSpec) -> set[str]:
     if not spec.observability.enabled:
         return set()
     needed = set(receiver_secrets(spec))
-    if spec.observability.grafana:
+    if spec.observability.grafana and not spec.managed_monitoring:  # Managed Grafana signs in with Entra ID
         needed.add(GRAFANA_ADMIN_SECRET)
     return needed
 
@@ -37,7 +37,7 @@ def attach_monitoring(
     stack: str, spec: DeploymentSpec, plans: Sequence[ServingPlan], target: ServingTarget, secrets: StackSecrets
 ) -> dict[str, str]:
     """Run the stack's monitoring next to its models; URLs published on the host, by service alias."""
-    if not spec.observability.enabled or target.managed_monitoring:
+    if not spec.observability.enabled or spec.managed_monitoring:
         # AKS with Azure Monitor: the platform created the rules, scraping and dashboards.
         return {}
     cluster = target.cluster

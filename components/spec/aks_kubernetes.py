@@ -31,7 +31,7 @@ def kubernetes_settings_for_aks(spec: DeploymentSpec) -> KubernetesSettings:
         "install_keda": False,
         "cluster_identifier": settings.cluster_identifier or f"aks-{spec.aks.location}",
     }
-    if spec.aks.monitoring == "managed":
+    if spec.managed_monitoring:
         update["install_monitoring"] = False
         if settings.monitoring_namespace == KubernetesSettings().monitoring_namespace:
             update["monitoring_namespace"] = MANAGED_PROMETHEUS_NAMESPACE

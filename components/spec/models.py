@@ -717,3 +717,10 @@ class DeploymentSpec(Section):
 
     def model(self, name: str) -> ModelSpec:
         return next(m for m in self.models if m.name == name)
+
+    @property
+    def managed_monitoring(self) -> bool:
+        """Azure Monitor and Managed Grafana monitor the stack (AKS with ``monitoring: managed``
+        and observability on): nothing runs in the cluster for it. Decided here only, so the
+        platform, the target, monitoring and the cost estimate agree."""
+        return self.aks is not None and self.aks.monitoring == "managed" and self.observability.enabled

@@ -47,8 +47,6 @@ class AksTarget(pulumi.ComponentResource):
     cluster: KubernetesTarget
     """The model servers on the new cluster; in-cluster monitoring attaches to it
     (:func:`components.observability.attach.attach_monitoring`)."""
-    managed_monitoring: bool
-    """Azure Monitor monitors the stack: nothing to attach in the cluster."""
     stack_outputs: dict[str, pulumi.Output[str]]
     """Exports of this target: kubeconfig (secret), clusterName, registryLoginServer, keyVaultUri,
     grafanaEndpoint (managed monitoring)."""
@@ -66,7 +64,7 @@ class AksTarget(pulumi.ComponentResource):
         settings = kubernetes_settings_for_aks(spec)
         namespace = namespace_for(name, settings)
         builds = [c for plan in plans for c in (plan.server, plan.fetch.container) if isinstance(c.image, LocalBuild)]
-        managed = spec.aks.monitoring == "managed" and spec.observability.enabled
+        managed = spec.managed_monitoring
         self.platform = AksPlatform(
             name,
             spec,
@@ -100,7 +98,6 @@ class AksTarget(pulumi.ComponentResource):
             managed_control_plane=True,
             kube_proxy=spec.aks.network.policy != "cilium",
         )
-        self.managed_monitoring = managed
         if managed:
             self._managed_scraping(name, spec.model_copy(update={"kubernetes": settings}), plans)
         self.published = self.cluster.published

@@ -31,8 +31,3 @@ class ServingTarget(Protocol):
         about the cluster), where the target runs on one; None on a single host (Docker).
         In-cluster monitoring attaches to it."""
         ...
-
-    @property
-    def managed_monitoring(self) -> bool:
-        """The platform monitors the stack itself (AKS with Azure Monitor): nothing to attach."""
-        ...

@@ -117,7 +117,6 @@ class DockerTarget(pulumi.ComponentResource):
     """How clients reach each model."""
     cluster: None = None
     """No cluster: monitoring runs as services of this target (:meth:`run_services`)."""
-    managed_monitoring: bool = False
 
     def __init__(
         self,

@@ -124,7 +124,6 @@ class KubernetesTarget(pulumi.ComponentResource):
     etcd cannot be scraped."""
     kube_proxy: bool
     """The cluster runs kube-proxy (a Cilium dataplane replaces it)."""
-    managed_monitoring: bool = False
 
     def __init__(
         self,

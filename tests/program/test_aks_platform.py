@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 
+from components.cost import estimate_cost
+from components.engines import build_plans
 from components.platforms.aks.roles import BuiltInRole
 from components.render import Recording, render_files, run_program
 from components.render.recorder import MASK, RecordedResource
 from components.spec import parse_config
-from tests.conftest import run_stack_program, stack_file
+from tests.conftest import run_stack_program, spec_for, stack_file
 
 AZ = "azure-native:"
 CLUSTER = f"{AZ}containerservice:ManagedCluster"
@@ -680,3 +682,29 @@ def test_managed_monitoring_scrapes_the_dcgm_exporter_its_gpu_rules_read(staging
     }
     gpu_rules = groups["slm-staging-slm-gpu"]["rules"]
     assert gpu_rules and all('job="dcgm"' in rule["expression"] for rule in gpu_rules)
+
+
+@pytest.mark.parametrize(
+    ("observability", "workspace", "grafana"),
+    [({"enabled": False}, False, False), ({"grafana": False}, True, False), ({}, True, True)],
+    ids=["observability-off", "grafana-off", "both-on"],
+)
+def test_managed_monitoring_creates_only_what_observability_asks_for(
+    observability: dict[str, Any], workspace: bool, grafana: bool
+) -> None:
+    """``aks.monitoring: managed`` picks Azure Monitor for the stack's monitoring; with observability
+    off nothing is created or enabled, with Grafana off no (paid) Managed Grafana, and the cost
+    estimate counts the same."""
+    overrides = {"slm-deploy:aks": managed_aks(), "slm-deploy:observability": observability}
+    recording = run_stack_program("staging", overrides)
+    (cluster,) = recording.of_type(f"{AZ}containerservice:ManagedCluster")
+    assert cluster.inputs["azureMonitorProfile"]["metrics"]["enabled"] is workspace
+    assert bool(recording.of_type(f"{AZ}monitor:AzureMonitorWorkspace")) is workspace
+    assert bool(recording.of_type(f"{AZ}alertsmanagement:PrometheusRuleGroup")) is workspace
+    assert bool(recording.of_type(f"{AZ}dashboard:Grafana")) is grafana
+    assert ("grafanaEndpoint" in recording.outputs) is grafana
+    assert recording.outputs["grafanaAdminPassword"] is None, "Managed Grafana signs in with Entra ID"
+    spec = spec_for("staging", overrides)
+    lines = {line.item for line in estimate_cost("staging", spec, build_plans(spec)).lines}
+    assert ("Managed Prometheus ingestion" in lines) is workspace
+    assert ("Managed Grafana (Standard)" in lines) is grafana

@@ -170,7 +170,7 @@ def test_a_given_provider_is_used_and_none_is_created() -> None:
     assert all(r.provider == providers[0].urn for r in recording.resources if r.type.startswith("kubernetes:"))
     target: KubernetesTarget = seen["target"]
     # What in-cluster monitoring reads from the target (components/observability/attach.py).
-    assert target.cluster is target and not target.managed_monitoring
+    assert target.cluster is target
     assert target.provider is seen["provider"]
     assert target.namespace_name == "slm-models"
     assert isinstance(target.namespace, k8s.core.v1.Namespace), "monitoring waits for it"

@@ -92,6 +92,8 @@ def managed_cluster(
     system_pool: PoolLayout,
     workspace: operationalinsights.Workspace,
     opts: pulumi.ResourceOptions,
+    *,
+    managed_metrics: bool,
 ) -> containerservice.ManagedCluster:
     addons: dict[str, object] = {
         "azureKeyvaultSecretsProvider": {
@@ -120,7 +122,7 @@ def managed_cluster(
             "image_cleaner": {"enabled": True, "interval_hours": 168},
         },
         addon_profiles=addons,
-        azure_monitor_profile={"metrics": {"enabled": aks.monitoring == "managed"}},
+        azure_monitor_profile={"metrics": {"enabled": managed_metrics}},
         # KEDA as an AKS add-on: the queue-depth autoscalers of the Kubernetes target need it.
         workload_auto_scaler_profile={"keda": {"enabled": True}},
         enable_rbac=True,

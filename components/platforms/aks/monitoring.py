@@ -33,8 +33,9 @@ GRAFANA_MAJOR_VERSION = "11"
 @dataclass(frozen=True)
 class ManagedMonitoring:
     workspace: monitor.AzureMonitorWorkspace
-    grafana: dashboard.Grafana
-    grafana_endpoint: pulumi.Output[str]
+    grafana: dashboard.Grafana | None
+    """Managed Grafana with the stack's dashboards; None with ``observability.grafana: false``."""
+    grafana_endpoint: pulumi.Output[str] | None
     action_group: monitor.ActionGroup
     rule_groups: list[alertsmanagement.PrometheusRuleGroup]
 
@@ -145,6 +146,25 @@ def create_managed_monitoring(
         )
         for group in rule_groups
     ]
+    grafana = _managed_grafana(ctx, workspace, dashboards, opts) if spec.observability.grafana else None
+    return ManagedMonitoring(
+        workspace=workspace,
+        grafana=grafana,
+        grafana_endpoint=grafana.properties.apply(lambda p: str(p.endpoint) if p else "") if grafana else None,
+        action_group=action_group,
+        rule_groups=groups,
+    )
+
+
+def _managed_grafana(
+    ctx: MonitoringContext,
+    workspace: monitor.AzureMonitorWorkspace,
+    dashboards: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> dashboard.Grafana:
+    """Managed Grafana reading the workspace, with the deployer as its admin and our dashboards."""
+    stack, tags = ctx.stack, dict(ctx.tags)
+    common = {"resource_group_name": ctx.resource_group_name, "location": ctx.location, "tags": tags}
     grafana = dashboard.Grafana(
         f"{stack}-grafana",
         workspace_name=names.grafana_name(stack),
@@ -187,10 +207,4 @@ def create_managed_monitoring(
         depends_on=[admin],
         opts=opts,
     )
-    return ManagedMonitoring(
-        workspace=workspace,
-        grafana=grafana,
-        grafana_endpoint=grafana.properties.apply(lambda p: str(p.endpoint) if p else ""),
-        action_group=action_group,
-        rule_groups=groups,
-    )
+    return grafana

@@ -88,7 +88,9 @@ class AksPlatform(pulumi.ComponentResource):
         ctx = ClusterContext(name, group.name, aks.location, client.tenant_id, tags)
 
         workspace = log_workspace(ctx, aks, child)
-        self.cluster = managed_cluster(ctx, aks, system_pool_layout(aks), workspace, child)
+        self.cluster = managed_cluster(
+            ctx, aks, system_pool_layout(aks), workspace, child, managed_metrics=spec.managed_monitoring
+        )
         control_plane_logs(ctx, self.cluster, workspace, child)
         gpu_layouts = gpu_pool_layouts(spec)
         self.pools = create_pools(
@@ -155,7 +157,7 @@ class AksPlatform(pulumi.ComponentResource):
         self.tenant_id = client.tenant_id
 
         self.monitoring: ManagedMonitoring | None = None
-        if aks.monitoring == "managed":
+        if spec.managed_monitoring:
             self.monitoring = create_managed_monitoring(
                 MonitoringContext(
                     name,
