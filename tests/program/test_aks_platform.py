@@ -65,7 +65,7 @@ def roles(recording: Recording) -> dict[BuiltInRole, RecordedResource]:
 
 def managed_aks() -> dict[str, Any]:
     """Staging's aks section with Azure Monitor managed monitoring: the managed path's variant."""
-    aks = parse_config(stack_file("staging").config).aks
+    aks = spec_for("staging").aks
     assert aks is not None
     return aks.model_dump(mode="json", by_alias=True, exclude_none=True) | {"monitoring": "managed"}
 
@@ -279,7 +279,7 @@ def test_prod_vault_has_purge_protection(prod: Recording) -> None:
 
 
 def test_no_secret_value_in_any_rendered_file(staging: Recording) -> None:
-    spec = parse_config(stack_file("staging").config)
+    spec = spec_for("staging")
     files = render_files(staging, spec)
     assert any(path.startswith("azure/") for path in files)
     for path, content in files.items():
@@ -462,7 +462,7 @@ def test_in_cluster_monitoring_creates_no_azure_monitoring(stack: str, staging: 
 
 
 def test_the_azure_folder_has_one_readable_file_per_resource(staging: Recording) -> None:
-    spec = parse_config(stack_file("staging").config)
+    spec = spec_for("staging")
     files = render_files(staging, spec)
     azure = {path: text for path, text in files.items() if path.startswith("azure/")}
     custom = [r for r in staging.resources if r.type.startswith(AZ) and r.custom]
@@ -506,7 +506,7 @@ def test_the_policy_pack_passes_managed_monitoring(staging_managed: Recording) -
 
 
 def test_the_policy_pack_catches_a_weakened_prod() -> None:
-    aks = parse_config(stack_file("prod").config).aks
+    aks = spec_for("prod").aks
     assert aks is not None
     weakened = aks.model_dump(mode="json", by_alias=True, exclude_none=True) | {
         "keyVaultPurgeProtection": False,
@@ -526,7 +526,7 @@ def test_managed_grafana_imports_the_dashboards() -> None:
     from components.platforms.aks import AksPlatform
     from components.secrets import StackSecrets
 
-    spec = parse_config(stack_file("staging").config | {"slm-deploy:aks": json.dumps(managed_aks())})
+    spec = spec_for("staging", {"slm-deploy:aks": managed_aks()})
     overview = json.dumps({"uid": "slm-overview", "title": "SLM overview", "panels": []})
 
     def program() -> None:
@@ -567,7 +567,7 @@ def test_managed_monitoring_carries_every_alert_of_observability(staging_managed
     from components.observability.rules import rule_groups
 
     staging = staging_managed
-    spec = parse_config(stack_file("staging").config | {"slm-deploy:aks": json.dumps(managed_aks())})
+    spec = spec_for("staging", {"slm-deploy:aks": managed_aks()})
     expected = {g.name: [r["alert"] for r in g.to_group()["rules"]] for g in rule_groups(spec, build_plans(spec))}
     groups = staging.of_type(f"{AZ}alertsmanagement:PrometheusRuleGroup")
     found = {g.inputs["ruleGroupName"].removeprefix("slm-staging-"): g.inputs for g in groups}
@@ -577,10 +577,15 @@ def test_managed_monitoring_carries_every_alert_of_observability(staging_managed
     for group in found.values():
         assert group["scopes"][1] == arm_id(cluster, "Microsoft.ContainerService/managedClusters/aks-slm-staging")
         assert group["clusterName"] == "aks-slm-staging"
-        assert "PT1M" <= group["interval"] <= "PT9M"
+        match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?", group["interval"])
+        assert match, group["interval"]
+        hours, minutes, seconds = match.groups()
+        interval = 3600 * int(hours or 0) + 60 * int(minutes or 0) + int(seconds or 0)
+        assert 60 <= interval <= 900, f"Azure evaluates every 1 to 15 minutes, not {group['interval']}"
         for rule in group["rules"]:
-            assert rule["actions"] == [{"actionGroupId": rule["actions"][0]["actionGroupId"]}]
-            assert rule["actions"][0]["actionGroupId"].endswith(f"/actionGroups/{action_group}")
+            (action,) = rule["actions"]
+            assert set(action) == {"actionGroupId"}
+            assert action["actionGroupId"].endswith(f"/actionGroups/{action_group}")
             assert rule["severity"] in (0, 2, 3)
 
 
@@ -614,7 +619,7 @@ def test_in_cluster_monitoring_is_observabilitys_kubernetes_component_on_the_aks
 def test_previews_find_the_monitoring_they_rely_on_in_the_staging_cluster(staging: Recording) -> None:
     """A preview installs no monitoring: its PodMonitors, Probes and PrometheusRules are for the
     operator of the cluster it deploys into, staging's, in the namespace its policies open."""
-    preview = parse_config(stack_file("preview").config).kubernetes
+    preview = spec_for("preview").kubernetes
     assert preview is not None and preview.stack_reference is not None
     assert preview.stack_reference.stack.endswith("/staging") and not preview.install_monitoring
     (chart,) = [r for r in staging.of_type(HELM) if r.inputs["chart"] == "kube-prometheus-stack"]
@@ -636,7 +641,7 @@ def test_the_managed_control_plane_is_not_scraped(stack: str, staging: Recording
 
 
 def test_a_calico_cluster_keeps_scraping_kube_proxy() -> None:
-    aks = parse_config(stack_file("staging").config).aks
+    aks = spec_for("staging").aks
     assert aks is not None
     settings = aks.model_dump(mode="json", by_alias=True, exclude_none=True)
     settings["network"] = {**settings["network"], "policy": "calico"}

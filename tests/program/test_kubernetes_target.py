@@ -167,7 +167,8 @@ def test_a_given_provider_is_used_and_none_is_created() -> None:
     recording = run_program(program, {})
     providers = recording.of_type("pulumi:providers:kubernetes")
     assert [p.name for p in providers] == ["aks-cluster"]
-    assert all(r.provider == providers[0].urn for r in recording.resources if r.type.startswith("kubernetes:"))
+    children = [r for r in recording.resources if r.type.startswith("kubernetes:")]
+    assert len(children) > 10 and all(r.provider == providers[0].urn for r in children)
     target: KubernetesTarget = seen["target"]
     # What in-cluster monitoring reads from the target (components/observability/attach.py).
     assert target.cluster is target
@@ -332,8 +333,9 @@ def test_every_allow_between_pods_of_the_namespace_is_open_at_both_ends(
     for plan in plans_for(stack).values():
         server = dict(plan.labels)
         assert _allowed(policies, "Egress", client, server, plan.api_port)
-        if plan.metrics.port is not None and plan.metrics.port != plan.api_port:
-            assert not _allowed(policies, "Egress", client, server, plan.metrics.port)
+        other_ports = {p.container_port for c in (plan.server, plan.fetch.container) for p in c.ports}
+        for port in (other_ports | {9, 9090}) - {plan.api_port}:
+            assert not _allowed(policies, "Egress", client, server, port), f"{plan.model}: client egress to :{port}"
 
 
 def test_engine_without_metrics_is_probed_on_its_api_port(rendered: dict[str, Recording]) -> None:
@@ -390,7 +392,9 @@ def test_pods_meet_the_restricted_standard_with_a_read_only_root(rendered: dict[
 
 
 def test_service_accounts_mount_no_token(rendered: dict[str, Recording]) -> None:
-    for account in of_kind(manifests(rendered["cluster"]), "ServiceAccount").values():
+    accounts = of_kind(manifests(rendered["cluster"]), "ServiceAccount")
+    assert set(accounts) == set(plans_for("cluster"))
+    for account in accounts.values():
         assert account["automountServiceAccountToken"] is False
 
 
@@ -407,9 +411,9 @@ def test_writable_paths_are_emptydirs_and_the_cache_is_read_only_for_the_server(
                 source = volume(workload, mount(container, writable.path)["name"])["emptyDir"]
                 assert ("medium" in source) == writable.memory, writable.path
                 assert source["sizeLimit"]
-        assert step.cache is not None
-        assert mount(server, plan.server.cache.path)["readOnly"] is True  # type: ignore[union-attr]
-        assert mount(init, plan.fetch.container.cache.path)["readOnly"] is False  # type: ignore[union-attr]
+        assert plan.server.cache is not None and plan.fetch.container.cache is not None
+        assert mount(server, plan.server.cache.path)["readOnly"] is True
+        assert mount(init, plan.fetch.container.cache.path)["readOnly"] is False
 
 
 def test_vllm_gets_a_memory_backed_dev_shm(rendered: dict[str, Recording]) -> None:
@@ -739,7 +743,9 @@ def test_registry_credentials_push_and_pull(run_stack: RunStack) -> None:
     kubernetes["imageRegistry"] |= {"username": "ci", "passwordSecret": "registryPassword"}
     secrets = {"registryPassword": SENTINELS["registryPassword"]}
     recording = run_stack("cluster", {"slm-deploy:kubernetes": kubernetes}, {"slm-deploy:secrets": secrets})
-    for build in recording.of_type("docker-build:index:Image"):
+    builds = recording.of_type("docker-build:index:Image")
+    assert builds, "the ONNX server image is built and pushed"
+    for build in builds:
         assert build.inputs["registries"] == "[secret]", "the credentials hold the password: all masked"
     objects = manifests(recording)
     pull = objects[("Secret", "slm-registry")]

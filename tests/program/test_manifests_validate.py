@@ -121,6 +121,6 @@ def test_secret_provider_classes_have_the_azure_provider_shape(
         assert set(parameters) == {"usePodIdentity", "clientID", "keyvaultName", "tenantId", "objects"}
         objects = yaml.safe_load(parameters["objects"])
         entries = [yaml.safe_load(entry) for entry in objects["array"]]
-        assert all(
+        assert entries and all(
             set(e) == {"objectName", "objectType", "objectAlias"} and e["objectType"] == "secret" for e in entries
         )

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from components.render import render_files
-from components.spec import Target, parse_config
-from tests.conftest import RunStack, shipped_stacks, stack_file
+from components.spec import Target
+from tests.conftest import RunStack, shipped_stacks, spec_for
 from tests.observability_support import run, tool, write_files
 
 
 @pytest.mark.parametrize("stack", shipped_stacks())
 def test_rendered_observability_passes_promtool_and_amtool(run_stack: RunStack, stack: str, tmp_path: Path) -> None:
-    spec = parse_config(stack_file(stack).config)
+    spec = spec_for(stack)
     files = render_files(run_stack(stack), spec)
     observability = {k: v for k, v in files.items() if k.startswith("observability/")}
     write_files(tmp_path, observability)
@@ -47,7 +47,7 @@ def test_rendered_observability_passes_promtool_and_amtool(run_stack: RunStack, 
 
 
 def test_every_alert_has_its_runbook(run_stack: RunStack) -> None:
-    files = render_files(run_stack("local-gpu"), parse_config(stack_file("local-gpu").config))
+    files = render_files(run_stack("local-gpu"), spec_for("local-gpu"))
     alerts = {
         line.split("alert: ", 1)[1]
         for path, text in files.items()

@@ -104,7 +104,8 @@ def test_a_new_model_adds_resources_and_files(run_stack: RunStack, tmp_path: Pat
 def test_secret_values_never_appear_in_a_diff(
     run_stack: RunStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """local-onnx hands its API key to the server as a file: the secret is in a resource's inputs."""
+    """local-onnx hands its API key to the server as a file: the secret is in a resource's inputs.
+    Renders hold it masked, so a rotated key is no change at all, and neither value is printed."""
     a = render_stack(
         run_stack, "local-onnx", tmp_path / "a", secrets={"slm-deploy:secrets": {"apiKey": "one-Sekr3t-long-enough"}}
     )
@@ -113,6 +114,7 @@ def test_secret_values_never_appear_in_a_diff(
     )
     server = load_render(b).resources
     assert any("[secret]" in json.dumps(r["inputs"]) for r in server.values())
+    assert diff_renders(load_render(a), load_render(b)).resources == []
     for fmt in ("text", "markdown"):
         code, out, _ = cli(capsys, "diff", str(a), str(b), "--format", fmt)
         assert code == 0

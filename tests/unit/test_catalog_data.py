@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.catalog import load_catalog
 from components.catalog.models import Engine, Preset
 
 CATALOG = Path(__file__).resolve().parents[2] / "components" / "catalog" / "presets.yaml"
@@ -65,8 +66,11 @@ def _presets() -> dict[str, Preset]:
 PRESETS = _presets()
 
 
-def test_every_preset_loads_through_the_models() -> None:
-    assert len(PRESETS) == len(_raw())
+def test_the_catalog_loader_serves_every_preset_of_the_file() -> None:
+    catalog = load_catalog()
+    assert sorted(catalog.names()) == sorted(_raw())
+    for name, preset in PRESETS.items():
+        assert catalog.get(name) == preset, name
 
 
 def test_required_presets_are_present() -> None:

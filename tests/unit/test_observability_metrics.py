@@ -64,8 +64,11 @@ def test_every_dashboard_query_reads_only_exported_metrics() -> None:
     dashboards = dashboard_specs(plans)
     assert {d.uid for d in dashboards} == set(ALLOWED)
     for dashboard in dashboards:
-        for query in dashboard.queries():
+        queries = dashboard.queries()
+        assert queries, dashboard.uid
+        for query in queries:
             used = metric_names(query)
+            assert used, f"{dashboard.uid}: no metric in {query}"
             assert used <= ALLOWED[dashboard.uid], f"{dashboard.uid}: {sorted(used - ALLOWED[dashboard.uid])}"
 
 

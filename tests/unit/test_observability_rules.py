@@ -128,7 +128,9 @@ def test_promtool_checks_the_rules_and_their_tests_pass(tmp_path: Path, environm
 
 def test_each_alert_is_tested_firing_and_silent(tmp_path: Path) -> None:
     folder = rendered(tmp_path, make_spec()) / "prometheus" / "tests"
-    for path in folder.glob("*.yml"):
+    paths = sorted(folder.glob("*.yml"))
+    assert [p.name.removesuffix(".test.yml") for p in paths] == sorted(ENGINE_ALERTS)
+    for path in paths:
         document = yaml.safe_load(path.read_text())
         cases = [(t["alertname"], bool(t["exp_alerts"])) for test in document["tests"] for t in test["alert_rule_test"]]
         alerts = ENGINE_ALERTS[path.name.removesuffix(".test.yml")]

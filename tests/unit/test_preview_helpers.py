@@ -173,8 +173,12 @@ def test_a_stack_list_that_is_not_pulumis_is_one_line(capsys: pytest.CaptureFixt
     assert len(err.strip().splitlines()) == 1
 
 
+KEY = "sk-SENTINEL-preview-3c9e"
+
+
 def test_preview_comment_lists_endpoints_and_never_the_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    outputs = {"endpoints": {"qwen3-small": "https://pr-42.preview.example/v1"}, "apiKeys": "[secret]"}
+    # As `pulumi stack output --json --show-secrets` would give it: the key in the clear.
+    outputs = {"endpoints": {"qwen3-small": "https://pr-42.preview.example/v1"}, "apiKeys": {"qwen3-small": KEY}}
     (tmp_path / "outputs.json").write_text(json.dumps(outputs))
     code, out, _ = run(
         capsys,
@@ -188,4 +192,4 @@ def test_preview_comment_lists_endpoints_and_never_the_key(capsys: pytest.Captur
     )
     assert code == 0
     assert "| `qwen3-small` | https://pr-42.preview.example/v1 |" in out
-    assert "[secret]" not in out and "--show-secrets" in out
+    assert KEY not in out and "--show-secrets" in out
