@@ -183,6 +183,13 @@ class FetchStep:
     egress_hosts: tuple[str, ...]
     """Hosts the step downloads from (for network policies and documentation)."""
 
+    @property
+    def command(self) -> tuple[str, ...]:
+        """The container's command under coreutils ``timeout`` (every engine image has it), so a
+        stuck download fails the step instead of holding the server back forever."""
+        assert self.container.command is not None, "a fetch step has a command"
+        return ("timeout", str(self.timeout_seconds), *self.container.command)
+
 
 @dataclass(frozen=True)
 class Metrics:

@@ -50,6 +50,3 @@ class StackSecrets(pulumi.ComponentResource):
 
     def value(self, key: str) -> pulumi.Output[str]:
         return self._values[key]
-
-    def names(self) -> list[str]:
-        return sorted(self._values)

@@ -278,13 +278,13 @@ class DockerTarget(pulumi.ComponentResource):
 
         fetch = plan.fetch.container
         fetch_image, fetch_deps = self._image(fetch)
-        assert fetch.command is not None and fetch.cache is not None
+        assert fetch.cache is not None
         prepare = self._prepare_volume(f"{prefix}-cache", cache, fetch, fetch_image, fetch_deps)
         fetch_container = docker.Container(
             f"{prefix}-fetch",
             name=f"{container_name}-fetch",
             image=fetch_image,
-            entrypoints=["timeout", str(plan.fetch.timeout_seconds), *fetch.command],
+            entrypoints=list(plan.fetch.command),
             volumes=[
                 docker.ContainerVolumeArgs(volume_name=cache.name, container_path=fetch.cache.path, read_only=False)
             ],

@@ -179,6 +179,7 @@ class KubernetesTarget(pulumi.ComponentResource):
         ]
 
         self._namespace_guards(plans)
+        self._stack_secrets = secrets
         self._pull_secret = self._registry_pull_secret()
         names = sorted(set().union(*(plan.secrets for plan in plans)))
         factory = secret_delivery or kubernetes_secret_files(secrets, self._common_labels)
@@ -270,7 +271,7 @@ class KubernetesTarget(pulumi.ComponentResource):
         registry = self._settings.image_registry
         if registry is None or registry.username is None or registry.password_secret is None:
             return None
-        password = self._stack_secret(registry.password_secret)
+        password = self._stack_secrets.value(registry.password_secret)
         config = pulumi.Output.json_dumps(
             {"auths": {_registry_host(registry): {"username": registry.username, "password": password}}}
         )
@@ -282,9 +283,6 @@ class KubernetesTarget(pulumi.ComponentResource):
             opts=self._child(),
         )
         return secret
-
-    def _stack_secret(self, key: str) -> pulumi.Output[str]:
-        return pulumi.Output.secret(self._spec.secrets[key].get_secret_value())
 
     def _install_keda(self) -> k8s.helm.v3.Release | None:
         if not self._settings.install_keda:
@@ -329,7 +327,7 @@ class KubernetesTarget(pulumi.ComponentResource):
                 docker_build.RegistryArgs(
                     address=_registry_host(registry),
                     username=registry.username,
-                    password=self._stack_secret(registry.password_secret),
+                    password=self._stack_secrets.value(registry.password_secret),
                 )
             ]
         image = docker_build.Image(

@@ -186,7 +186,6 @@ def _container(
     inputs: PodInputs,
     *,
     command: Sequence[str] | None,
-    server: bool,
 ) -> _Built:
     volumes, mounts = _writable_volumes(container)
     config_volumes, config_mounts = _config_volumes(container, inputs.config_map)
@@ -200,7 +199,7 @@ def _container(
             )
         )
     mounts.sort(key=lambda m: str(m.mount_path))
-    checks = container.probes if server else None
+    checks = container.probes  # the server's; a fetch step has none
     args = k8s.core.v1.ContainerArgs(
         name=container.name,
         image=inputs.images[container.name],
@@ -228,9 +227,8 @@ def pod_template(inputs: PodInputs) -> k8s.core.v1.PodTemplateSpecArgs:
     """The pod template of a model's Deployment or StatefulSet."""
     plan = inputs.plan
     fetch = plan.fetch.container
-    assert fetch.command is not None, "a fetch step has a command"
-    init = _container(fetch, inputs, command=("timeout", str(plan.fetch.timeout_seconds), *fetch.command), server=False)
-    server = _container(plan.server, inputs, command=plan.server.command, server=True)
+    init = _container(fetch, inputs, command=plan.fetch.command)
+    server = _container(plan.server, inputs, command=plan.server.command)
     volumes = init.volumes + server.volumes
     if inputs.cache_claim is not None:
         volumes.append(
