@@ -43,8 +43,8 @@ from components.secrets.kubernetes import (
     kubernetes_secret_files,
 )
 from components.spec import DeploymentSpec
-from components.spec.models import Autoscaling, ExposureSettings, ImageRegistry, KubernetesSettings
-from components.spec.scaling import SURGE_PODS
+from components.spec.models import ExposureSettings, ImageRegistry, KubernetesSettings
+from components.spec.scaling import SURGE_PODS, scales_on_queue
 from components.targets.base import PublishedModel
 from components.targets.kube import exposure as expose
 from components.targets.kube import network, quota, scaling
@@ -496,7 +496,7 @@ class KubernetesTarget(pulumi.ComponentResource):
         )
         self._model_network(plan, pods, labels)
         if autoscaling is not None:
-            self._autoscaler(prefix, plan, workload, autoscaling, labels)
+            self._autoscaler(prefix, model, workload, labels)
         self._publish(prefix, plan, labels, server)
 
     def _cache_spec(self, plan: ServingPlan, access_mode: str) -> k8s.core.v1.PersistentVolumeClaimSpecArgs:
@@ -521,14 +521,11 @@ class KubernetesTarget(pulumi.ComponentResource):
             self._network_policy(policy, labels)
 
     def _autoscaler(
-        self,
-        prefix: str,
-        plan: ServingPlan,
-        workload: scaling.Workload,
-        autoscaling: Autoscaling,
-        labels: dict[str, str],
+        self, prefix: str, model: quota.ModelScale, workload: scaling.Workload, labels: dict[str, str]
     ) -> None:
-        if scaling.uses_keda(plan, autoscaling):
+        plan, autoscaling = model.plan, model.scaling
+        assert autoscaling is not None
+        if scales_on_queue(model.model):
             url = self._settings.prometheus_url or (
                 f"http://prometheus-operated.{self._settings.monitoring_namespace}.svc:9090"
             )

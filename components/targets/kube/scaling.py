@@ -45,10 +45,6 @@ def queue_metric(plan: ServingPlan) -> str | None:
     return f"{plan.metrics.prefix}num_requests_waiting"
 
 
-def uses_keda(plan: ServingPlan, scaling: Autoscaling | None) -> bool:
-    return scaling is not None and (queue_metric(plan) is not None or scaling.scale_to_zero)
-
-
 def disruption_budget(selector: dict[str, str]) -> k8s.policy.v1.PodDisruptionBudgetSpecArgs:
     """One pod at a time may be evicted: drains proceed, replicas > 1 keep serving.
     Pods that are not ready may always be evicted, so a crash-looping pod never blocks a drain."""
