@@ -49,24 +49,10 @@ from components.targets.base import PublishedModel
 from components.targets.kube import exposure as expose
 from components.targets.kube import network, quota, scaling
 from components.targets.kube.pods import CACHE_VOLUME, PodInputs, config_data, pod_template, selector
-from components.targets.kube.scheduling import (
-    GPU_NODE_SELECTOR,
-    GPU_RESOURCE,
-    GPU_TAINT_EFFECT,
-    GPU_TAINT_KEY,
-    GPU_TOLERATION,
-)
+from components.targets.kube.scheduling import GPU_TOLERATION
 from components.targets.kube.units import go_duration, storage
 
-__all__ = [
-    "GPU_NODE_SELECTOR",
-    "GPU_RESOURCE",
-    "GPU_TAINT_EFFECT",
-    "GPU_TAINT_KEY",
-    "GPU_TOLERATION",
-    "KubernetesTarget",
-    "namespace_for",
-]
+__all__ = ["KubernetesTarget", "namespace_for"]
 
 #: Pod Security Standard every pod of the stack's namespace must meet.
 POD_SECURITY_LEVEL = "restricted"

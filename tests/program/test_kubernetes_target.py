@@ -17,16 +17,13 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.engines import build_plans
+from components.gpu_nodes import GPU_NODE_SELECTOR, GPU_TAINT_KEY
 from components.plan import ServingPlan
 from components.render import Recording, render_files, run_program
 from components.render.kubernetes_files import kubernetes_object
 from components.secrets import StackSecrets
 from components.targets.kube.scaling import behavior as scaling_behavior
-from components.targets.kubernetes import (
-    GPU_NODE_SELECTOR,
-    GPU_TAINT_KEY,
-    KubernetesTarget,
-)
+from components.targets.kubernetes import KubernetesTarget
 from tests.conftest import PROGRAM, RunStack, spec_for, stack_file
 
 K8S_STACKS = ["cluster", "preview"]

@@ -11,8 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.gpu_nodes import daemon_tolerations
-from components.platforms.aks.pools import GPU_NODE_LABEL, GPU_NODE_LABEL_VALUE
+from components.gpu_nodes import GPU_NODE_SELECTOR, daemon_tolerations
 
 #: NVIDIA's device plugin chart (https://github.com/NVIDIA/k8s-device-plugin#deployment-via-helm);
 #: 0.18.0 is the release NVIDIA's static manifest pins (deployments/static/nvidia-device-plugin.yml).
@@ -31,7 +30,11 @@ GPU_NODE_AFFINITY = {
     "nodeAffinity": {
         "requiredDuringSchedulingIgnoredDuringExecution": {
             "nodeSelectorTerms": [
-                {"matchExpressions": [{"key": GPU_NODE_LABEL, "operator": "In", "values": [GPU_NODE_LABEL_VALUE]}]}
+                {
+                    "matchExpressions": [
+                        {"key": key, "operator": "In", "values": [value]} for key, value in GPU_NODE_SELECTOR.items()
+                    ]
+                }
             ]
         }
     }

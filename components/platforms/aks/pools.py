@@ -31,7 +31,6 @@ SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 #: GPU nodes repel every pod that does not tolerate the GPU taint; the key, effect and node
 #: label are the GPU node contract (components/gpu_nodes.py).
 GPU_TAINT = f"{GPU_TAINT_KEY}=present:{GPU_TAINT_EFFECT}"
-(GPU_NODE_LABEL, GPU_NODE_LABEL_VALUE), *_ = GPU_NODE_SELECTOR.items()
 #: AKS puts this taint on spot nodes; it is declared too so the program states what nodes carry.
 SPOT_TAINT = f"{SPOT_TAINT_KEY}={SPOT_TAINT_VALUE}:NoSchedule"
 
@@ -97,7 +96,7 @@ def _gpu_layout(spec: DeploymentSpec, pool: NodePool) -> PoolLayout:
         max_count=pool.max_count,
         mode="User",
         taints=taints,
-        labels={GPU_NODE_LABEL: GPU_NODE_LABEL_VALUE, "slm-deploy.dev/pool": pool.name},
+        labels={**GPU_NODE_SELECTOR, "slm-deploy.dev/pool": pool.name},
         zones=tuple(pool.zones),
         spot=pool.spot,
         eviction_policy=pool.eviction_policy,

@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.gpu_nodes import GPU_NODE_SELECTOR, GPU_RESOURCE
 from components.plan import (
     COMPONENT_MODEL_SERVER,
     LABEL_COMPONENT,
@@ -30,12 +31,7 @@ from components.plan import (
     ServingPlan,
 )
 from components.secrets.kubernetes import SecretDelivery
-from components.targets.kube.scheduling import (
-    GPU_NODE_SELECTOR,
-    GPU_RESOURCE,
-    GPU_TOLERATION,
-    topology_spread,
-)
+from components.targets.kube.scheduling import GPU_TOLERATION, topology_spread
 from components.targets.kube.units import cpu, memory
 
 #: The volume holding the model cache in every pod (a PVC or a volumeClaimTemplate).

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import pulumi_kubernetes as k8s
 
+from components.gpu_nodes import GPU_RESOURCE
 from components.plan import Resources, ServingPlan
 from components.spec.models import Autoscaling, KubernetesSettings, ModelSpec
 from components.spec.scaling import max_pods, max_replicas
-from components.targets.kube.scheduling import GPU_RESOURCE
 from components.targets.kube.units import MIB, cpu, memory, storage
 
 DEFAULT_CPU_MILLIS, DEFAULT_MEMORY = 500, 512 * MIB

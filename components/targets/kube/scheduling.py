@@ -2,7 +2,7 @@
 
 The GPU constants are the contract with node pools (:mod:`components.gpu_nodes`): AKS GPU
 pools (and any cluster that wants GPU models) label their nodes with
-:data:`GPU_NODE_SELECTOR` and taint them with :data:`GPU_TAINT_KEY` ``NoSchedule``, so that
+``GPU_NODE_SELECTOR`` and taint them with ``GPU_TAINT_KEY`` ``NoSchedule``, so that
 only pods asking for a GPU land there.
 """
 
@@ -10,24 +10,8 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
-from components.gpu_nodes import (
-    GPU_NODE_SELECTOR,
-    GPU_RESOURCE,
-    GPU_TAINT_EFFECT,
-    GPU_TAINT_KEY,
-)
 from components.gpu_nodes import GPU_TOLERATION as GPU_TOLERATION_DATA
 from components.gpu_nodes import SPOT_TOLERATION as SPOT_TOLERATION_DATA
-
-__all__ = [
-    "GPU_NODE_SELECTOR",
-    "GPU_RESOURCE",
-    "GPU_TAINT_EFFECT",
-    "GPU_TAINT_KEY",
-    "GPU_TOLERATION",
-    "SPOT_TOLERATION",
-    "topology_spread",
-]
 
 
 #: What GPU model pods tolerate (:mod:`components.gpu_nodes`), as pulumi-kubernetes arguments;
