@@ -30,10 +30,10 @@ from components.plan import (
     LABEL_COMPONENT,
     LABEL_EXPOSE_PORTS,
     LABEL_PART_OF,
-    Check,
     Container,
     Image,
     LocalBuild,
+    Probes,
     ServicePlan,
     ServingPlan,
 )
@@ -53,14 +53,15 @@ def host_port(settings: DockerSettings, index: int) -> int:
     return settings.base_port + index
 
 
-def healthcheck(check: Check, budget_seconds: int, period_seconds: int) -> docker.ContainerHealthcheckArgs:
-    """Docker runs the plan's in-container command (never curl); the start period is the budget."""
+def healthcheck(probes: Probes) -> docker.ContainerHealthcheckArgs:
+    """Docker runs the plan's readiness command in the container (never curl), with the plan's
+    period and timeout; the start period is the startup budget."""
     return docker.ContainerHealthcheckArgs(
-        tests=["CMD", *check.command],
-        interval=f"{period_seconds}s",
-        timeout="5s",
+        tests=["CMD", *probes.readiness.command],
+        interval=f"{probes.period_seconds}s",
+        timeout=f"{probes.timeout_seconds}s",
         retries=3,
-        start_period=f"{budget_seconds}s",
+        start_period=f"{probes.startup_budget_seconds}s",
     )
 
 
@@ -317,9 +318,7 @@ class DockerTarget(pulumi.ComponentResource):
             entrypoints=list(server.command) if server.command else None,
             command=list(server.args) or None,
             ports=[docker.ContainerPortArgs(internal=plan.api_port, external=port, ip=bind)],
-            healthcheck=healthcheck(
-                server.probes.readiness, server.probes.startup_budget_seconds, server.probes.period_seconds
-            ),
+            healthcheck=healthcheck(server.probes),
             wait=True,
             wait_timeout=server.probes.startup_budget_seconds + 60,
             restart="unless-stopped",
@@ -373,9 +372,7 @@ class DockerTarget(pulumi.ComponentResource):
                 entrypoints=list(container.command) if container.command else None,
                 command=list(container.args) or None,
                 ports=ports,
-                healthcheck=healthcheck(probes.readiness, probes.startup_budget_seconds, probes.period_seconds)
-                if probes
-                else None,
+                healthcheck=healthcheck(probes) if probes else None,
                 wait=probes is not None,
                 wait_timeout=probes.startup_budget_seconds + 60 if probes else None,
                 restart="unless-stopped",
