@@ -10,7 +10,7 @@ from components.engines import build_plans
 from components.frontends.open_webui import NAME as OPEN_WEBUI
 from components.frontends.open_webui import open_webui_service
 from components.observability.attach import GRAFANA_ADMIN_SECRET, attach_monitoring, monitoring_secrets
-from components.plan import ServicePlan
+from components.plan import ServicePlan, secrets_of
 from components.secrets import StackSecrets
 from components.spec import DeploymentSpec
 from components.targets import ServingTarget, create_target
@@ -41,7 +41,7 @@ class Deployment(pulumi.ComponentResource):
         self.spec = spec
         self.plans = build_plans(spec)
         webui = open_webui_service(self.plans, spec.docker) if spec.docker and spec.docker.open_web_ui else None
-        needed = set().union(*(plan.secrets for plan in self.plans)) | monitoring_secrets(spec)
+        needed = set(secrets_of(self.plans)) | monitoring_secrets(spec)
         if webui is not None:
             needed |= webui.secrets
         self.secrets = StackSecrets(name, spec, needed, opts=pulumi.ResourceOptions(parent=self))
@@ -61,7 +61,7 @@ class Deployment(pulumi.ComponentResource):
         }
         self.api_keys = pulumi.Output.secret(pulumi.Output.all(**keys))
         #: Exports only some targets have (AKS: kubeconfig, clusterName, ...), by export name.
-        self.target_outputs: dict[str, pulumi.Output[Any]] = dict(getattr(target, "stack_outputs", {}))
+        self.target_outputs: dict[str, pulumi.Output[Any]] = dict(target.stack_outputs)
         self.register_outputs(
             {
                 "endpoints": self.endpoints,

@@ -10,6 +10,7 @@ that a process listing or a rendered manifest would show.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 #: Labels every resource of a model server carries (Kubernetes recommended labels).
@@ -234,6 +235,11 @@ class ServingPlan:
     def secrets(self) -> set[str]:
         """Every secret any container of the plan reads."""
         return {s.secret for c in (self.server, self.fetch.container) for s in c.secret_files}
+
+
+def secrets_of(plans: Iterable[ServingPlan]) -> list[str]:
+    """Every secret any container of ``plans`` reads, sorted."""
+    return sorted(set().union(*(plan.secrets for plan in plans)))
 
 
 def startup_budget_seconds(weight_bytes: int, warmup_seconds: int, read_bytes_per_second: float = 200e6) -> int:

@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components.observability import images
 from components.observability.k8s_objects import DCGM_RELEASE, dcgm_values
-from components.plan import COMMON_LABELS, LocalBuild, ServingPlan
+from components.plan import COMMON_LABELS, LocalBuild, ServingPlan, secrets_of
 from components.platforms.aks import AksPlatform
 from components.platforms.aks.managed_observability import (
     managed_dashboards,
@@ -37,7 +37,7 @@ from components.spec import DeploymentSpec
 from components.spec.aks_kubernetes import MANAGED_PROMETHEUS_NAMESPACE, kubernetes_settings_for_aks
 from components.targets.base import PublishedModel
 from components.targets.kube.scheduling import GPU_TOLERATION, SPOT_TOLERATION
-from components.targets.kubernetes import KubernetesTarget, namespace_for
+from components.targets.kubernetes import KubernetesTarget, namespace_for, service_account_for
 
 
 class AksTarget(pulumi.ComponentResource):
@@ -62,6 +62,7 @@ class AksTarget(pulumi.ComponentResource):
         super().__init__("slm-deploy:targets:Aks", name, None, opts)
         assert spec.aks is not None
         settings = kubernetes_settings_for_aks(spec)
+        cluster_spec = spec.model_copy(update={"kubernetes": settings})
         namespace = namespace_for(name, settings)
         builds = [c for plan in plans for c in (plan.server, plan.fetch.container) if isinstance(c.image, LocalBuild)]
         managed = spec.managed_monitoring
@@ -70,10 +71,9 @@ class AksTarget(pulumi.ComponentResource):
             spec,
             secrets,
             namespace=namespace,
-            # The Kubernetes target runs each model under a service account named after it.
-            service_accounts=[plan.model for plan in plans],
+            service_accounts=[service_account_for(plan) for plan in plans],
             # Only what pods read goes into Key Vault (monitoring reads its secrets elsewhere).
-            pod_secrets=sorted(set().union(*(plan.secrets for plan in plans))),
+            pod_secrets=secrets_of(plans),
             built_images=builds,
             rule_groups=managed_rule_groups(spec, plans) if managed else (),
             dashboards=managed_dashboards(plans) if managed and spec.observability.grafana else None,
@@ -86,7 +86,7 @@ class AksTarget(pulumi.ComponentResource):
         spot = any(pool.spot for pool in spec.aks.gpu_pools)
         self.cluster = KubernetesTarget(
             name,
-            spec.model_copy(update={"kubernetes": settings}),
+            cluster_spec,
             plans,
             secrets,
             pulumi.ResourceOptions(parent=self, depends_on=[*workload.grants, *workload.secrets.values()]),
@@ -99,7 +99,7 @@ class AksTarget(pulumi.ComponentResource):
             kube_proxy=spec.aks.network.policy != "cilium",
         )
         if managed:
-            self._managed_scraping(name, spec.model_copy(update={"kubernetes": settings}), plans)
+            self._managed_scraping(name, cluster_spec, plans)
         self.published = self.cluster.published
         self.stack_outputs = dict(self.platform.outputs)
         self.register_outputs({})

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pulumi
 
 if TYPE_CHECKING:
     from components.targets.kubernetes import KubernetesTarget
@@ -30,4 +32,9 @@ class ServingTarget(Protocol):
         """The model servers on a Kubernetes cluster (its provider, namespace and what it knows
         about the cluster), where the target runs on one; None on a single host (Docker).
         In-cluster monitoring attaches to it."""
+        ...
+
+    @property
+    def stack_outputs(self) -> Mapping[str, pulumi.Output[Any]]:
+        """Exports only this target has (AKS: kubeconfig, clusterName, ...), by export name."""
         ...

@@ -119,6 +119,11 @@ class DockerTarget(pulumi.ComponentResource):
     cluster: None = None
     """No cluster: monitoring runs as services of this target (:meth:`run_services`)."""
 
+    @property
+    def stack_outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """No exports beyond the Deployment's own."""
+        return {}
+
     def __init__(
         self,
         name: str,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_docker_build as docker_build
@@ -34,6 +35,7 @@ from components.plan import (
     Image,
     LocalBuild,
     ServingPlan,
+    secrets_of,
 )
 from components.secrets import StackSecrets
 from components.secrets.kubernetes import (
@@ -52,7 +54,14 @@ from components.targets.kube.pods import CACHE_VOLUME, PodInputs, config_data, p
 from components.targets.kube.scheduling import GPU_TOLERATION
 from components.targets.kube.units import go_duration, storage
 
-__all__ = ["KubernetesTarget", "namespace_for"]
+__all__ = ["KubernetesTarget", "namespace_for", "service_account_for"]
+
+
+def service_account_for(plan: ServingPlan) -> str:
+    """The service account a model's pods run under (named after the model); AKS federates
+    its workload identity to exactly these names."""
+    return plan.model
+
 
 #: Pod Security Standard every pod of the stack's namespace must meet.
 POD_SECURITY_LEVEL = "restricted"
@@ -111,6 +120,11 @@ class KubernetesTarget(pulumi.ComponentResource):
     kube_proxy: bool
     """The cluster runs kube-proxy (a Cilium dataplane replaces it)."""
 
+    @property
+    def stack_outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """No exports beyond the Deployment's own."""
+        return {}
+
     def __init__(
         self,
         name: str,
@@ -167,7 +181,7 @@ class KubernetesTarget(pulumi.ComponentResource):
         self._namespace_guards(plans)
         self._stack_secrets = secrets
         self._pull_secret = self._registry_pull_secret()
-        names = sorted(set().union(*(plan.secrets for plan in plans)))
+        names = secrets_of(plans)
         factory = secret_delivery or kubernetes_secret_files(secrets, self._common_labels)
         self._secrets: SecretDelivery = factory(name, self._ns, names, self._child())
         self._keda = self._install_keda()
@@ -346,7 +360,7 @@ class KubernetesTarget(pulumi.ComponentResource):
 
         account = k8s.core.v1.ServiceAccount(
             f"{prefix}-sa",
-            metadata=self._meta(plan.model, labels),
+            metadata=self._meta(service_account_for(plan), labels),
             automount_service_account_token=False,
             opts=self._child(),
         )
@@ -406,7 +420,7 @@ class KubernetesTarget(pulumi.ComponentResource):
                 plan=plan,
                 images={c.name: self._image(c) for c in containers},
                 secrets=self._secrets,
-                service_account=plan.model,
+                service_account=service_account_for(plan),
                 config_map=config_map,
                 cache_claim=cache_claim,
                 spread=model.max_replicas > 1,
