@@ -209,4 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `python -m components.cli`, this file is `__main__`; the commands raise the error
+    # classes of `components.cli`, which only that module's main() catches.
+    from components.cli import main as cli_main
+
+    sys.exit(cli_main())

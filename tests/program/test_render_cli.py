@@ -67,6 +67,18 @@ def test_unknown_stack_exits_2(project: Path) -> None:
     assert not (project / "build").exists()
 
 
+def test_errors_raised_outside_cli_py_are_one_line_under_python_m_too(tmp_path: Path) -> None:
+    """`python -m components.cli` runs cli.py as __main__: errors the helpers raise (here the
+    preview helper's) must still be caught by main() and printed as one line."""
+    event = tmp_path / "event.json"
+    event.write_text("{}")
+    result = slm_deploy("preview-stack", "--event", str(event), "--dry-run")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "event: no 'pull_request' object (is this a pull_request event payload?)"
+    ]
+
+
 def test_unparsable_stack_exits_2(project: Path) -> None:
     (project / "stacks" / "Pulumi.broken.yaml").write_text("config:\n  slm-deploy:target: [docker\n")
     result = slm_deploy("render", "broken", cwd=project)
