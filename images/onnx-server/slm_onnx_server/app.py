@@ -46,6 +46,9 @@ from slm_onnx_server.schemas import (
 log = logging.getLogger("slm_onnx_server")
 T = TypeVar("T")
 
+# Seconds a client told 429 (at capacity) should wait before retrying.
+RETRY_AFTER_SECONDS = 1
+
 _ERROR_TYPES = {
     400: ("invalid_request_error", None),
     401: ("invalid_request_error", "invalid_api_key"),
@@ -275,7 +278,7 @@ class OpenAIApi:
             raise ApiError(
                 429,
                 "the server is at capacity; retry later",
-                headers={"Retry-After": str(self.settings.retry_after_seconds)},
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             ) from None
         except EngineUnavailableError:
             raise ApiError(503, "the model is not available") from None

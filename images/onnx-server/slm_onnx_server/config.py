@@ -27,9 +27,7 @@ class Settings:
     stream_interval_ms: float = 10.0
     seeded_workers: int = 2
     max_body_bytes: int = 4 * 1024 * 1024
-    max_stop_strings: int = 16
     shutdown_timeout: int = 30
-    retry_after_seconds: int = 1
     execution_provider: str | None = None
     intra_op_threads: int | None = None
     max_context_tokens: int | None = None

@@ -13,12 +13,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 UINT64_MAX = 2**64 - 1
+# Most stop strings one request may set; more is a 400.
+MAX_STOP_STRINGS = 16
 
 Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
 TopP = Annotated[float, Field(gt=0.0, le=1.0)]
 MaxTokens = Annotated[StrictInt, Field(ge=1)]
 Seed = Annotated[StrictInt, Field(ge=-(2**63), le=UINT64_MAX)]
-StopStrings = StrictStr | Annotated[list[Annotated[StrictStr, Field(min_length=1)]], Field(max_length=16)]
+StopStrings = StrictStr | Annotated[list[Annotated[StrictStr, Field(min_length=1)]], Field(max_length=MAX_STOP_STRINGS)]
 
 
 class _Strict(BaseModel):
