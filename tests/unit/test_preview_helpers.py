@@ -175,6 +175,9 @@ def test_expired_previews_print_name_tab_number(capsys: pytest.CaptureFixture[st
     # pr-0 is no pull request number.
     assert out.splitlines() == [f"{prefix}pr-12\t12", f"{prefix}pr-40\t40"]
     assert "pr-99" in err and "left alone" in err
+    # The log says why each one goes.
+    assert f"{prefix}pr-12: expired at 2026-11-02T08:00:00Z (last update + default ttl)" in err.splitlines()
+    assert f"{prefix}pr-40: expired at 2026-11-02T00:00:00Z (tag slm-deploy:expires-at)" in err.splitlines()
 
 
 def test_list_previews_prints_every_preview_stack_with_its_number(capsys: pytest.CaptureFixture[str]) -> None:
