@@ -8,7 +8,7 @@ OpenAI API does.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
@@ -182,8 +182,3 @@ class ModelCard(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelCard]
-
-
-def error_body(message: str, error_type: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
-    """The OpenAI error envelope; `message` must never echo a key or prompt text."""
-    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
