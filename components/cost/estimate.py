@@ -33,6 +33,7 @@ from components.plan import ServingPlan
 from components.spec import DeploymentSpec, ModelSpec, Target, resolve_artifact, size_model
 from components.spec.aks_kubernetes import kubernetes_settings_for_aks
 from components.spec.models import GpuRequest, KubernetesSettings, NodePool
+from components.spec.scaling import max_replicas
 
 
 @dataclass(frozen=True)
@@ -212,14 +213,6 @@ def _line(
     )
 
 
-def replica_range(model: ModelSpec) -> tuple[int, int]:
-    """Replicas at minimum and at maximum scale."""
-    if model.autoscaling is not None:
-        return model.autoscaling.min_replicas, model.autoscaling.max_replicas
-    replicas = model.replicas if model.replicas is not None else 1
-    return replicas, replicas
-
-
 def _gpu_rank(vm_size: str) -> int:
     """Position in the sizing table; sizes outside it (explicit choices) rank above all."""
     names = [gpu.vm_size for gpu in GPU_CLASSES]
@@ -270,7 +263,7 @@ def cache_volumes(model: ModelSpec, settings: KubernetesSettings) -> tuple[int, 
     once scaled out the maximum stays."""
     if settings.model_cache == "shared":
         return 1, 1, "one volume shared by every replica"
-    _, high = replica_range(model)
+    high = max_replicas(model)
     return high, high, "one volume per replica, kept when replicas scale in"
 
 

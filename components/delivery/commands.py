@@ -162,7 +162,7 @@ def cmd_list_previews(args: argparse.Namespace) -> int:
 
 def cmd_expired_previews(args: argparse.Namespace) -> int:
     from components.cli import EXIT_OK, UsageError
-    from components.delivery.preview import PreviewError, expired_previews, parse_time, parse_ttl
+    from components.delivery.preview import PreviewError, expired_previews, format_time, parse_time, parse_ttl
 
     stacks = _stack_list(args.stacks_json)
     tags: dict[str, dict[str, str]] = {}
@@ -179,6 +179,8 @@ def cmd_expired_previews(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(warning, file=sys.stderr)
     for stack in expired:
+        # The log says why each stack goes; stdout stays the name<TAB>number lines the sweep reads.
+        print(f"{stack.name}: expired at {format_time(stack.expires_at)} ({stack.why})", file=sys.stderr)
         print(stack.stack.line())
     return EXIT_OK
 

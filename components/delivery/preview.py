@@ -16,12 +16,12 @@ from typing import Any
 
 import yaml
 
+from components.spec.durations import DurationError, duration_seconds
+
 TEMPLATE_STACK = "preview"
 STACK_PREFIX = "pr-"
 PREVIEW_STACK = re.compile(r"^pr-[1-9][0-9]*$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$")  # the spec's 40-character label
-TTL = re.compile(r"^([1-9][0-9]*)([mhd])$")
-TTL_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 DEFAULT_TTL = "72h"
 DEFAULT_LABEL = "preview"
 TAG_EXPIRES = "slm-deploy:expires-at"
@@ -34,10 +34,14 @@ class PreviewError(Exception):
 
 
 def parse_ttl(text: str) -> timedelta:
-    match = TTL.match(text.strip())
-    if match is None:
-        raise PreviewError(f"ttl: {text!r} is not a duration such as 90m, 72h or 3d")
-    return timedelta(**{TTL_UNITS[match.group(2)]: int(match.group(1))})
+    """A time to live: a Prometheus duration such as ``90m``, ``72h``, ``3d`` or ``1d12h``, above zero."""
+    try:
+        seconds = duration_seconds(text.strip())
+    except DurationError:
+        raise PreviewError(f"ttl: {text!r} is not a duration such as 90m, 72h or 3d") from None
+    if seconds <= 0:
+        raise PreviewError(f"ttl: {text!r} is not longer than zero")
+    return timedelta(seconds=seconds)
 
 
 def parse_time(text: str) -> datetime:

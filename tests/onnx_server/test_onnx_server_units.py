@@ -240,7 +240,7 @@ def test_max_context_tokens_is_positive_and_never_above_the_model(capsys: pytest
 def test_a_mailbox_hands_over_everything_that_arrived_in_order() -> None:
     async def scenario() -> tuple[list[Output], list[Output]]:
         mailbox = Mailbox()
-        first, second, third = Output((1,), (0.1,)), Output((2, 3), (0.2, 0.3)), finished(Finish("stop", 3))
+        first, second, third = Output((1,), (0.1,)), Output((2, 3), (0.2, 0.3)), finished(Finish("stop"))
         waiting = asyncio.ensure_future(mailbox.take())
         await asyncio.sleep(0)
         assert not waiting.done()  # nothing arrived yet
@@ -253,4 +253,4 @@ def test_a_mailbox_hands_over_everything_that_arrived_in_order() -> None:
     early, late = asyncio.run(scenario())
     assert [o.tokens for o in early] == [(1,)]
     assert [o.tokens for o in late] == [(2, 3), ()]
-    assert late[1].finish == Finish("stop", 3)
+    assert late[1].finish == Finish("stop")

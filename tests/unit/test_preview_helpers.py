@@ -84,6 +84,23 @@ def test_without_dry_run_the_stack_file_is_written_and_is_a_valid_stack(
     assert spec.environment.value == "preview"
 
 
+def test_a_ttl_is_any_prometheus_duration(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "preview-stack", "--pr", "42", "--ttl", "1d12h", "--now", "2026-11-02T00:00:00Z", "--dry-run"
+    )
+    assert code == 0
+    assert github_outputs(out)["expires-at"] == "2026-11-03T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("ttl", "error"), [("3 days", "is not a duration"), ("-1h", "is not a duration"), ("0h", "not longer than zero")]
+)
+def test_a_bad_ttl_is_one_line(project: Path, capsys: pytest.CaptureFixture[str], ttl: str, error: str) -> None:
+    code, _, err = run(capsys, "preview-stack", "--pr", "42", f"--ttl={ttl}", "--dry-run")
+    assert code == 2 and error in err
+    assert len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     ("event", "args", "reason"),
     [
@@ -158,6 +175,9 @@ def test_expired_previews_print_name_tab_number(capsys: pytest.CaptureFixture[st
     # pr-0 is no pull request number.
     assert out.splitlines() == [f"{prefix}pr-12\t12", f"{prefix}pr-40\t40"]
     assert "pr-99" in err and "left alone" in err
+    # The log says why each one goes.
+    assert f"{prefix}pr-12: expired at 2026-11-02T08:00:00Z (last update + default ttl)" in err.splitlines()
+    assert f"{prefix}pr-40: expired at 2026-11-02T00:00:00Z (tag slm-deploy:expires-at)" in err.splitlines()
 
 
 def test_list_previews_prints_every_preview_stack_with_its_number(capsys: pytest.CaptureFixture[str]) -> None:

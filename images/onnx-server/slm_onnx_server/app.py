@@ -25,6 +25,7 @@ from slm_onnx_server.auth import ApiKeyChecker
 from slm_onnx_server.config import Settings
 from slm_onnx_server.endpoints import CHAT, COMPLETION, Endpoint, RequestT
 from slm_onnx_server.engine import EngineUnavailableError, EngineWorker, ModelInfo, SamplingParams, TokenArray
+from slm_onnx_server.errors import ApiError, error_body
 from slm_onnx_server.generation import (
     Generation,
     GenerationFailedError,
@@ -35,51 +36,13 @@ from slm_onnx_server.generation import (
 )
 from slm_onnx_server.metrics import ServerMetrics
 from slm_onnx_server.middleware import AccessLogMiddleware, BodyLimitMiddleware, record_of
-from slm_onnx_server.schemas import (
-    ModelCard,
-    ModelList,
-    SamplingRequest,
-    Usage,
-    error_body,
-)
+from slm_onnx_server.schemas import ModelCard, ModelList, SamplingRequest, Usage
 
 log = logging.getLogger("slm_onnx_server")
 T = TypeVar("T")
 
-_ERROR_TYPES = {
-    400: ("invalid_request_error", None),
-    401: ("invalid_request_error", "invalid_api_key"),
-    404: ("invalid_request_error", "not_found"),
-    405: ("invalid_request_error", "method_not_allowed"),
-    413: ("invalid_request_error", "request_too_large"),
-    429: ("rate_limit_error", "rate_limit_exceeded"),
-    503: ("service_unavailable", "service_unavailable"),
-}
-
-
-class ApiError(Exception):
-    """An OpenAI-style error response; the message must not quote the request's content."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str | None = None,
-        param: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.error_type, default_code = _ERROR_TYPES.get(status, ("server_error", "internal_error"))
-        self.code = code or default_code
-        self.param = param
-        self.headers = headers
-
-    def response(self) -> JSONResponse:
-        body = error_body(self.message, self.error_type, self.code, self.param)
-        return JSONResponse(body, status_code=self.status, headers=self.headers)
+# Seconds a client told 429 (at capacity) should wait before retrying.
+RETRY_AFTER_SECONDS = 1
 
 
 class ClientDisconnectedError(Exception):
@@ -275,7 +238,7 @@ class OpenAIApi:
             raise ApiError(
                 429,
                 "the server is at capacity; retry later",
-                headers={"Retry-After": str(self.settings.retry_after_seconds)},
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             ) from None
         except EngineUnavailableError:
             raise ApiError(503, "the model is not available") from None

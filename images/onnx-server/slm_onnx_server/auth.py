@@ -33,10 +33,6 @@ class ApiKeyChecker:
     def __init__(self, keys: frozenset[str] | None) -> None:
         self._keys = tuple(key.encode() for key in keys) if keys is not None else None
 
-    @property
-    def enabled(self) -> bool:
-        return self._keys is not None
-
     def allows(self, authorization: str | None) -> bool:
         if self._keys is None:
             return True

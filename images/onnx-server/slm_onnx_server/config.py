@@ -13,27 +13,29 @@ DEFAULT_PORT = 8080
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the server needs to start; built once from the command line."""
+    """Everything the server needs to start; built once from the command line.
+
+    One field per option of `build_parser()`, named as its destination: the defaults live
+    there, next to the help text that shows them.
+    """
 
     model_dir: Path
     served_model_name: str
-    host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
-    api_keys_file: Path | None = None
-    no_auth: bool = False
-    max_running: int = 16
-    max_queued: int = 64
-    batch_wait_ms: float = 10.0
-    stream_interval_ms: float = 10.0
-    seeded_workers: int = 2
-    max_body_bytes: int = 4 * 1024 * 1024
-    max_stop_strings: int = 16
-    shutdown_timeout: int = 30
-    retry_after_seconds: int = 1
-    execution_provider: str | None = None
-    intra_op_threads: int | None = None
-    max_context_tokens: int | None = None
-    log_level: str = "info"
+    host: str
+    port: int
+    api_keys_file: Path | None
+    no_auth: bool
+    max_running: int
+    max_queued: int
+    batch_wait_ms: float
+    stream_interval_ms: float
+    seeded_workers: int
+    max_body_bytes: int
+    shutdown_timeout: int
+    execution_provider: str | None
+    intra_op_threads: int | None
+    max_context_tokens: int | None
+    log_level: str
 
 
 def _positive_int(text: str) -> int:
@@ -158,22 +160,5 @@ def settings_from_args(argv: list[str] | None = None) -> Settings:
         parser.error("no API keys: pass --api-keys-file FILE, or --no-auth for local development")
     if not 0 < args.port < 65536:
         parser.error(f"--port {args.port}: not a TCP port")
-    return Settings(
-        model_dir=model_dir,
-        served_model_name=args.served_model_name or model_dir.resolve().name,
-        host=args.host,
-        port=args.port,
-        api_keys_file=args.api_keys_file,
-        no_auth=args.no_auth,
-        max_running=args.max_running,
-        max_queued=args.max_queued,
-        batch_wait_ms=args.batch_wait_ms,
-        stream_interval_ms=args.stream_interval_ms,
-        seeded_workers=args.seeded_workers,
-        max_body_bytes=args.max_body_bytes,
-        shutdown_timeout=args.shutdown_timeout,
-        execution_provider=args.execution_provider,
-        intra_op_threads=args.intra_op_threads,
-        max_context_tokens=args.max_context_tokens,
-        log_level=args.log_level,
-    )
+    served_model_name = args.served_model_name or model_dir.resolve().name
+    return Settings(**{**vars(args), "served_model_name": served_model_name})

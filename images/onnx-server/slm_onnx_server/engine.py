@@ -114,7 +114,6 @@ class Finish:
     """How a generation ended. `reason` is one of stop, length, abort, error."""
 
     reason: str
-    generated_tokens: int
     message: str | None = None
     # The engine refused the request before generating (a bad parameter): a 4xx, not a 5xx.
     rejected: bool = False
@@ -185,7 +184,6 @@ class ModelInfo:
     """Facts about the loaded model the HTTP layer validates requests against."""
 
     context_length: int
-    vocab_size: int
     dynamic_batching: bool
     max_batch_size: int
 
@@ -398,7 +396,6 @@ class EngineWorker:
             context = min(context, int(capabilities.max_request_length))
         self.info = ModelInfo(
             context_length=context,
-            vocab_size=int(model_section.get("vocab_size", 0)),
             dynamic_batching=dynamic,
             max_batch_size=int(capabilities.configured_max_batch_size),
         )
@@ -508,7 +505,7 @@ class EngineWorker:
 
     def _admit(self, engine: Any, job: Job) -> None:
         if job.cancelled.is_set() or self._stopping:
-            self._send([(job, finished(Finish("abort", 0)))])
+            self._send([(job, finished(Finish("abort")))])
             return
         params = job.params
         request = None
@@ -523,7 +520,7 @@ class EngineWorker:
         except (RuntimeError, ValueError) as error:
             if request is not None:
                 request.close()
-            finish = Finish("error", 0, message=str(error), rejected=True)
+            finish = Finish("error", message=str(error), rejected=True)
             self._send([(job, finished(finish))])
             return
         self._active[id(request)] = _Active(job, request, int(turn_id))
@@ -565,7 +562,7 @@ class EngineWorker:
             if flags & _FINISHED:
                 reason = finish_reason_name(int(event.finish_reason))
                 message = f"generation failed: {event.error_code}" if reason == "error" else None
-                active.finish = Finish(reason, int(event.usage.generated_tokens), message)
+                active.finish = Finish(reason, message=message)
                 urgent = True
         if urgent or (gathering and now - self._handed_over_at >= self._interval):
             self._hand_over(now)
@@ -595,12 +592,12 @@ class EngineWorker:
 
     def _fail_all(self, message: str) -> None:
         self._hand_over(time.perf_counter())
-        self._send([(a.job, finished(Finish("error", 0, message=message))) for a in self._active.values()])
+        self._send([(a.job, finished(Finish("error", message=message))) for a in self._active.values()])
         self._active.clear()
 
     def _close_all(self) -> None:
         self._hand_over(time.perf_counter())
-        self._send([(a.job, finished(Finish("abort", 0))) for a in self._active.values()])
+        self._send([(a.job, finished(Finish("abort"))) for a in self._active.values()])
         for active in self._active.values():
             active.request.close()
         self._active.clear()
@@ -612,7 +609,7 @@ class EngineWorker:
             except queue.Empty:
                 break
             if kind == "submit" and job is not None:
-                self._send([(job, finished(Finish("abort", 0)))])
+                self._send([(job, finished(Finish("abort")))])
 
 
 def apply_sampling(options: Any, params: SamplingParams, *, dynamic: bool) -> None:
@@ -675,11 +672,11 @@ class SeededPool:
                 self._generate(job)
             except Exception as error:
                 log.exception("seeded generation failed")
-                self._emit(job, finished(Finish("error", 0, message=str(error))))
+                self._emit(job, finished(Finish("error", message=str(error))))
 
     def _generate(self, job: Job) -> None:
         if job.cancelled.is_set():
-            self._emit(job, finished(Finish("abort", 0)))
+            self._emit(job, finished(Finish("abort")))
             return
         p = job.params
         assert p.seed is not None
@@ -700,7 +697,7 @@ class SeededPool:
             generator = og.Generator(self._model, params)
             generator.append_tokens(job.prompt)
         except (RuntimeError, ValueError) as error:
-            self._emit(job, finished(Finish("error", 0, message=str(error), rejected=True)))
+            self._emit(job, finished(Finish("error", message=str(error), rejected=True)))
             return
         generated = 0
         tokens: list[int] = []
@@ -709,21 +706,21 @@ class SeededPool:
         finish: Finish | None = None
         while finish is None:
             if job.cancelled.is_set():
-                finish = Finish("abort", generated)
+                finish = Finish("abort")
             elif generator.is_done():
-                finish = Finish("length" if generated >= p.max_tokens else "stop", generated)
+                finish = Finish("length" if generated >= p.max_tokens else "stop")
             else:
                 generator.generate_next_token()
                 token = int(generator.get_next_tokens()[0])
                 if token in self._eos:
-                    finish = Finish("stop", generated)
+                    finish = Finish("stop")
                     continue
                 generated += 1
                 now = time.perf_counter()
                 tokens.append(token)
                 times.append(now)
                 if generated >= p.max_tokens:
-                    finish = Finish("length", generated)
+                    finish = Finish("length")
                 elif generated == 1 or now - handed_over_at >= self._interval:  # paced like the Engine's
                     self._emit(job, Output(tuple(tokens), tuple(times)))
                     tokens.clear()

@@ -8,13 +8,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from slm_onnx_server.errors import ApiError
 from slm_onnx_server.generation import Outcome
 from slm_onnx_server.metrics import ServerMetrics
-from slm_onnx_server.schemas import error_body
 
 access_log = logging.getLogger("slm_onnx_server.access")
 
@@ -52,8 +50,7 @@ class BodyLimitMiddleware:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                response = JSONResponse(too_large_body(self.max_bytes), status_code=413)
-                await response(scope, receive, send)
+                await too_large(self.max_bytes).response()(scope, receive, send)
                 return
         received = 0
 
@@ -63,23 +60,15 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise_too_large(self.max_bytes)
+                    # Raised inside the app (while it reads the body): its handler answers 413.
+                    raise too_large(self.max_bytes)
             return message
 
         await self.app(scope, limited, send)
 
 
-def _too_large_message(limit: int) -> str:
-    return f"request body is larger than the limit of {limit} bytes"
-
-
-def too_large_body(limit: int) -> dict[str, Any]:
-    return error_body(_too_large_message(limit), "invalid_request_error", "request_too_large")
-
-
-def raise_too_large(limit: int) -> None:
-    """Raised inside the app (while it reads the body), so its error handler answers 413."""
-    raise HTTPException(413, _too_large_message(limit))
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, f"request body is larger than the limit of {limit} bytes")
 
 
 class AccessLogMiddleware:

@@ -8,17 +8,19 @@ OpenAI API does.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 UINT64_MAX = 2**64 - 1
+# Most stop strings one request may set; more is a 400.
+MAX_STOP_STRINGS = 16
 
 Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
 TopP = Annotated[float, Field(gt=0.0, le=1.0)]
 MaxTokens = Annotated[StrictInt, Field(ge=1)]
 Seed = Annotated[StrictInt, Field(ge=-(2**63), le=UINT64_MAX)]
-StopStrings = StrictStr | Annotated[list[Annotated[StrictStr, Field(min_length=1)]], Field(max_length=16)]
+StopStrings = StrictStr | Annotated[list[Annotated[StrictStr, Field(min_length=1)]], Field(max_length=MAX_STOP_STRINGS)]
 
 
 class _Strict(BaseModel):
@@ -153,27 +155,6 @@ class ChatCompletion(BaseModel):
     usage: Usage
 
 
-class Delta(BaseModel):
-    role: Literal["assistant"] | None = None
-    content: str | None = None
-
-
-class ChunkChoice(BaseModel):
-    index: int = 0
-    delta: Delta
-    finish_reason: FinishReason | None = None
-    logprobs: None = None
-
-
-class ChatCompletionChunk(BaseModel):
-    id: str
-    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
-    created: int
-    model: str
-    choices: list[ChunkChoice]
-    usage: Usage | None = None
-
-
 class CompletionChoice(BaseModel):
     index: int = 0
     text: str
@@ -201,8 +182,3 @@ class ModelCard(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelCard]
-
-
-def error_body(message: str, error_type: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
-    """The OpenAI error envelope; `message` must never echo a key or prompt text."""
-    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
