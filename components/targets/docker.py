@@ -23,7 +23,6 @@ from typing import Any
 
 import pulumi
 import pulumi_docker as docker
-import pulumi_docker_build as docker_build
 
 from components.plan import (
     COMMON_LABELS,
@@ -41,6 +40,7 @@ from components.secrets import StackSecrets
 from components.spec import DeploymentSpec
 from components.spec.models import DockerSettings
 from components.targets.base import PublishedModel
+from components.targets.image_build import build_image
 
 MIB = 1024**2
 #: File a prepared volume keeps so that Docker never copies image content over it.
@@ -163,19 +163,11 @@ class DockerTarget(pulumi.ComponentResource):
         if key not in self._images:
             resource_name = f"{self._stack}-image-{re.sub(r'[^a-z0-9]+', '-', key.lower()).strip('-')}"
             if isinstance(container.image, LocalBuild):
-                build = container.image
-                self._images[key] = docker_build.Image(
+                self._images[key] = build_image(
                     resource_name,
-                    tags=[container.image_tag],
-                    # Relative to the project root, where Pulumi runs the program.
-                    context=docker_build.BuildContextArgs(location=build.context),
-                    dockerfile=docker_build.DockerfileArgs(
-                        location=str(PurePosixPath(build.context) / build.dockerfile)
-                    ),
-                    target=build.target,
-                    build_args=build.build_args or None,
+                    container.image,
+                    [container.image_tag],
                     push=False,
-                    load=True,
                     opts=pulumi.ResourceOptions(parent=self),
                 )
             else:

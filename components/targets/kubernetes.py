@@ -48,6 +48,7 @@ from components.spec import DeploymentSpec
 from components.spec.models import ExposureSettings, ImageRegistry, KubernetesSettings
 from components.spec.scaling import SURGE_PODS, scales_on_queue
 from components.targets.base import PublishedModel
+from components.targets.image_build import build_image
 from components.targets.kube import exposure as expose
 from components.targets.kube import network, quota, scaling
 from components.targets.kube.pods import CACHE_VOLUME, PodInputs, config_data, pod_template, selector
@@ -330,15 +331,10 @@ class KubernetesTarget(pulumi.ComponentResource):
                     password=self._stack_secrets.value(registry.password_secret),
                 )
             ]
-        image = docker_build.Image(
+        image = build_image(
             f"{self._name}-image-{re.sub(r'[^a-z0-9]+', '-', tag.rsplit('/', 1)[-1]).strip('-')}",
-            tags=[tag],
-            # Relative to the project root, where Pulumi runs the program.
-            context=docker_build.BuildContextArgs(location=build.context),
-            dockerfile=docker_build.DockerfileArgs(location=f"{build.context}/{build.dockerfile}"),
-            target=build.target,
-            build_args=build.build_args or None,
-            platforms=[docker_build.Platform.LINUX_AMD64],
+            build,
+            [tag],
             push=True,
             registries=credentials,
             opts=pulumi.ResourceOptions(parent=self, provider=self._build_provider),

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pulumi
-import pulumi_docker_build as docker_build
 
 from components.plan import Container, LocalBuild
+from components.targets.image_build import build_image
 
 
 def push_built_images(
@@ -31,17 +31,8 @@ def push_built_images(
             continue
         slug = container.image_tag.replace(":", "-").replace("/", "-").replace(".", "-")
         tag = pulumi.Output.concat(login_server, "/", container.image_tag)
-        image = docker_build.Image(
-            f"{stack}-push-{slug}",
-            tags=[tag],
-            context={"location": build.context},
-            dockerfile={"location": f"{build.context}/{build.dockerfile}"},
-            target=build.target,
-            build_args=build.build_args or None,
-            platforms=[docker_build.Platform.LINUX_AMD64],
-            push=True,
-            registries=[{"address": login_server}],
-            opts=opts,
+        image = build_image(
+            f"{stack}-push-{slug}", build, [tag], push=True, registries=[{"address": login_server}], opts=opts
         )
         refs[container.image_tag] = pulumi.Output.concat(tag, "@", image.digest)
     return refs
