@@ -299,38 +299,74 @@ class DockerTarget(pulumi.ComponentResource):
         server = plan.server
         server_image, server_deps = self._image(server)
         assert server.probes is not None and server.cache is not None
-        bind = self._settings.bind_address
         labels: dict[str, pulumi.Input[str]] = dict(plan.labels)
-        if bind != "127.0.0.1":
-            labels[LABEL_EXPOSE_PORTS] = "true"
         fetch_name = f"{container_name}-fetch"
         labels[LABEL_FETCH_EXIT_CODE] = fetch_container.exit_code.apply(
             lambda code: fetch_succeeded(plan.model, fetch_name, code)
         )
-        port = host_port(self._settings, index)
-        docker.Container(
+        ports, url = self._publish(plan.api_port, host_port(self._settings, index), labels)
+        self._serve(
             f"{prefix}-server",
+            server,
+            server_image,
             name=container_name,
-            image=server_image,
-            entrypoints=list(server.command) if server.command else None,
-            command=list(server.args) or None,
-            ports=[docker.ContainerPortArgs(internal=plan.api_port, external=port, ip=bind)],
-            healthcheck=healthcheck(server.probes),
-            wait=True,
-            wait_timeout=server.probes.startup_budget_seconds + 60,
-            restart="unless-stopped",
+            alias=plan.model,
+            ports=ports,
             volumes=[
                 docker.ContainerVolumeArgs(volume_name=cache.name, container_path=server.cache.path, read_only=True)
             ],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[plan.model])],
-            labels=labels_for(labels),
-            **self._hardened(server),
-            opts=self._child([*server_deps, fetch_container]),
+            labels=labels,
+            deps=[*server_deps, fetch_container],
         )
         return PublishedModel(
             model=plan.model,
-            base_url=f"http://{'127.0.0.1' if bind == '0.0.0.0' else bind}:{port}{plan.openai_base_path}",
+            base_url=f"{url}{plan.openai_base_path}",
             internal_url=f"http://{plan.model}:{plan.api_port}{plan.openai_base_path}",
+        )
+
+    def _publish(
+        self, internal: int, external: int, labels: dict[str, pulumi.Input[str]]
+    ) -> tuple[list[docker.ContainerPortArgs], str]:
+        """Publish ``internal`` on the host at ``external`` on the stack's bind address; the URL to
+        reach it. Ports bound beyond loopback are labelled, so the policy pack sees the opt-out."""
+        bind = self._settings.bind_address
+        if bind != "127.0.0.1":
+            labels[LABEL_EXPOSE_PORTS] = "true"
+        host = "127.0.0.1" if bind == "0.0.0.0" else bind
+        return [docker.ContainerPortArgs(internal=internal, external=external, ip=bind)], f"http://{host}:{external}"
+
+    def _serve(
+        self,
+        resource_name: str,
+        container: Container,
+        image: pulumi.Input[str],
+        *,
+        name: str,
+        alias: str,
+        ports: list[docker.ContainerPortArgs] | None,
+        volumes: list[docker.ContainerVolumeArgs],
+        labels: Mapping[str, pulumi.Input[str]],
+        deps: Sequence[pulumi.Resource],
+    ) -> docker.Container:
+        """A long-running container on the stack's network under ``alias``, hardened, restarted
+        unless stopped, and waited for until healthy when it has probes."""
+        probes = container.probes
+        return docker.Container(
+            resource_name,
+            name=name,
+            image=image,
+            entrypoints=list(container.command) if container.command else None,
+            command=list(container.args) or None,
+            ports=ports,
+            healthcheck=healthcheck(probes) if probes else None,
+            wait=probes is not None,
+            wait_timeout=probes.startup_budget_seconds + 60 if probes else None,
+            restart="unless-stopped",
+            volumes=volumes or None,
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[alias])],
+            labels=labels_for(labels),
+            **self._hardened(container),
+            opts=self._child(deps),
         )
 
     # -- supporting services -------------------------------------------------------------
@@ -338,7 +374,6 @@ class DockerTarget(pulumi.ComponentResource):
     def run_services(self, services: Sequence[ServicePlan]) -> dict[str, str]:
         """Run services (Prometheus, Grafana, ...) on the stack's network, hardened exactly like
         the model servers; returns the host URL of each service that publishes a port."""
-        bind = self._settings.bind_address
         urls: dict[str, str] = {}
         for service in services:
             prefix = f"{self._stack}-{service.name}"
@@ -354,31 +389,19 @@ class DockerTarget(pulumi.ComponentResource):
                 )
                 deps = [*deps, self._prepare_volume(f"{prefix}-{data.name}", volume, container, image, deps)]
                 volumes.append(docker.ContainerVolumeArgs(volume_name=volume.name, container_path=data.path))
-            labels = dict(service.labels)
+            labels: dict[str, pulumi.Input[str]] = dict(service.labels)
             ports = None
             if service.publish_port is not None and service.host_port is not None:
-                ports = [docker.ContainerPortArgs(internal=service.publish_port, external=service.host_port, ip=bind)]
-                if bind != "127.0.0.1":
-                    labels[LABEL_EXPOSE_PORTS] = "true"
-                urls[service.name] = f"http://{'127.0.0.1' if bind == '0.0.0.0' else bind}:{service.host_port}"
-            probes = container.probes
-            docker.Container(
+                ports, urls[service.name] = self._publish(service.publish_port, service.host_port, labels)
+            self._serve(
                 prefix,
+                container,
+                image,
                 name=f"slm-{prefix}",
-                image=image,
-                entrypoints=list(container.command) if container.command else None,
-                command=list(container.args) or None,
+                alias=service.name,
                 ports=ports,
-                healthcheck=healthcheck(probes) if probes else None,
-                wait=probes is not None,
-                wait_timeout=probes.startup_budget_seconds + 60 if probes else None,
-                restart="unless-stopped",
-                volumes=volumes or None,
-                networks_advanced=[
-                    docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[service.name])
-                ],
-                labels=labels_for(labels),
-                **self._hardened(container),
-                opts=self._child(deps),
+                volumes=volumes,
+                labels=labels,
+                deps=deps,
             )
         return urls
