@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import PurePosixPath
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -55,7 +55,16 @@ class SecretDelivery(Protocol):
 SecretDeliveryFactory = Callable[[str, pulumi.Input[str], Sequence[str], pulumi.ResourceOptions], SecretDelivery]
 
 
-def by_directory(files: Sequence[SecretFile]) -> list[tuple[str, list[SecretFile]]]:
+class _MountedFile(Protocol):
+    @property
+    def path(self) -> str: ...
+
+
+#: A file a container reads at ``path``: a secret file, or a plan's config file.
+MountedFile = TypeVar("MountedFile", bound=_MountedFile)
+
+
+def by_directory(files: Sequence[MountedFile]) -> list[tuple[str, list[MountedFile]]]:
     """Files grouped by the directory they are mounted in, in path order."""
     ordered = sorted(files, key=lambda f: f.path)
     return [
@@ -64,16 +73,18 @@ def by_directory(files: Sequence[SecretFile]) -> list[tuple[str, list[SecretFile
     ]
 
 
-#: Builds the pod volume (named by the first argument) that holds one directory's files.
-VolumeSource = Callable[[str, list[SecretFile]], k8s.core.v1.VolumeArgs]
-
-
-def directory_mounts(volume_prefix: str, files: Sequence[SecretFile], volume: VolumeSource) -> SecretMounts:
-    """One volume per directory the files live in (``<prefix>-secrets``, ``-1``, ...), each
-    mounted read-only at its directory; every delivery shares this, only the volume differs."""
+def directory_mounts(
+    volume_prefix: str,
+    files: Sequence[MountedFile],
+    volume: Callable[[str, list[MountedFile]], k8s.core.v1.VolumeArgs],
+    kind: str = "secrets",
+) -> SecretMounts:
+    """One volume per directory the files live in (``<prefix>-<kind>``, ``-1``, ...), built by
+    ``volume`` from its name and files, each mounted read-only at its directory. Every secret
+    delivery shares this (only the volume differs), and so do a plan's config files."""
     result = SecretMounts()
     for index, (directory, group) in enumerate(by_directory(files)):
-        name = f"{volume_prefix}-secrets" + (f"-{index}" if index else "")
+        name = f"{volume_prefix}-{kind}" + (f"-{index}" if index else "")
         result.volumes.append(volume(name, group))
         result.mounts.append(k8s.core.v1.VolumeMountArgs(name=name, mount_path=directory, read_only=True))
     return result

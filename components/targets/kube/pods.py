@@ -30,7 +30,7 @@ from components.plan import (
     Resources,
     ServingPlan,
 )
-from components.secrets.kubernetes import SecretDelivery
+from components.secrets.kubernetes import SecretDelivery, directory_mounts
 from components.targets.kube.scheduling import GPU_TOLERATION, topology_spread
 from components.targets.kube.units import cpu, memory
 
@@ -148,27 +148,22 @@ def _config_volumes(
         return [], []
     if config_map is None:
         raise ValueError(f"container {container.name} has config files but the pod has no ConfigMap")
-    volumes, mounts = [], []
-    directories: dict[str, list[ConfigFile]] = {}
-    for item in sorted(container.config_files, key=lambda f: f.path):
-        directories.setdefault(str(PurePosixPath(item.path).parent), []).append(item)
-    for index, (directory, items) in enumerate(directories.items()):
-        name = f"{container.name}-config" + (f"-{index}" if index else "")
-        volumes.append(
-            k8s.core.v1.VolumeArgs(
-                name=name,
-                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
-                    name=config_map,
-                    default_mode=0o444,
-                    items=[
-                        k8s.core.v1.KeyToPathArgs(key=config_key(container, f), path=PurePosixPath(f.path).name)
-                        for f in items
-                    ],
-                ),
-            )
+
+    def volume(name: str, items: list[ConfigFile]) -> k8s.core.v1.VolumeArgs:
+        return k8s.core.v1.VolumeArgs(
+            name=name,
+            config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+                name=config_map,
+                default_mode=0o444,
+                items=[
+                    k8s.core.v1.KeyToPathArgs(key=config_key(container, f), path=PurePosixPath(f.path).name)
+                    for f in items
+                ],
+            ),
         )
-        mounts.append(k8s.core.v1.VolumeMountArgs(name=name, mount_path=directory, read_only=True))
-    return volumes, mounts
+
+    built = directory_mounts(container.name, container.config_files, volume, kind="config")
+    return built.volumes, built.mounts
 
 
 @dataclass
