@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.catalog import Engine
-from components.catalog.sizing import gpu_without_bf16
+from components.catalog.sizing import GIB, gpu_without_bf16
 from components.spec.aks_rules import aks_problems
 from components.spec.errors import Problem, RuleViolationError
 from components.spec.models import GpuRequest, Target
@@ -88,7 +88,7 @@ def _model_rules(model: ModelSpec, spec: DeploymentSpec) -> list[Problem]:
     problems += _parallelism_rules(model)
     sizing = size_model(model, artifact) if model.gpu_count > 0 else None
     if sizing is not None and not sizing.fits:
-        needed = sizing.total_bytes / 1024**3
+        needed = sizing.total_bytes / GIB
         problems.append(
             Problem(
                 ("gpu",),

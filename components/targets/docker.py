@@ -24,6 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
+from components.catalog.sizing import MIB
 from components.plan import (
     COMMON_LABELS,
     LABEL_COMPONENT,
@@ -42,7 +43,6 @@ from components.spec.models import DockerSettings
 from components.targets.base import PublishedModel
 from components.targets.image_build import build_image
 
-MIB = 1024**2
 #: File a prepared volume keeps so that Docker never copies image content over it.
 VOLUME_MARKER = ".slm-deploy-volume"
 #: Label of a server container: how its fetch step ended (always 0: anything else fails the run).

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 import pulumi_kubernetes as k8s
 
+from components.catalog.sizing import MIB
 from components.gpu_nodes import GPU_RESOURCE
 from components.plan import Resources, ServingPlan
 from components.spec.models import Autoscaling, KubernetesSettings, ModelSpec
 from components.spec.scaling import max_pods, max_replicas
-from components.targets.kube.units import MIB, cpu, memory, storage
+from components.targets.kube.units import cpu, memory, storage
 
 DEFAULT_CPU_MILLIS, DEFAULT_MEMORY = 500, 512 * MIB
 DEFAULT_CPU_REQUEST_MILLIS, DEFAULT_MEMORY_REQUEST = 100, 128 * MIB

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import math
 
-MIB = 1024**2
-GIB = 1024**3
+from components.catalog.sizing import GIB, MIB
 
 
 def cpu(millis: int) -> str:
