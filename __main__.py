@@ -13,11 +13,5 @@ except SpecError as error:
     raise pulumi.RunError(f"invalid stack configuration:\n{error}") from None
 
 deployment = Deployment(pulumi.get_stack(), spec)
-pulumi.export("endpoints", deployment.endpoints)
-pulumi.export("servedModelNames", deployment.served_model_names)
-pulumi.export("apiKeys", deployment.api_keys)
-pulumi.export("grafanaUrl", deployment.grafana_url)
-pulumi.export("grafanaAdminPassword", deployment.grafana_admin_password)
-pulumi.export("openWebUiUrl", deployment.open_webui_url)
-for key, value in sorted(deployment.target_outputs.items()):
-    pulumi.export(key, value)
+for name, value in deployment.outputs.items():
+    pulumi.export(name, value)

@@ -62,16 +62,24 @@ class Deployment(pulumi.ComponentResource):
         self.api_keys = pulumi.Output.secret(pulumi.Output.all(**keys))
         #: Exports only some targets have (AKS: kubeconfig, clusterName, ...), by export name.
         self.target_outputs: dict[str, pulumi.Output[Any]] = dict(target.stack_outputs)
-        self.register_outputs(
-            {
-                "endpoints": self.endpoints,
-                "servedModelNames": self.served_model_names,
-                "apiKeys": self.api_keys,
-                "grafanaUrl": self.grafana_url,
-                "grafanaAdminPassword": self.grafana_admin_password,
-                "openWebUiUrl": self.open_webui_url,
-            }
-        )
+        self.register_outputs(self.own_outputs)
+
+    @property
+    def own_outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """What every stack exports, by export name."""
+        return {
+            "endpoints": self.endpoints,
+            "servedModelNames": self.served_model_names,
+            "apiKeys": self.api_keys,
+            "grafanaUrl": self.grafana_url,
+            "grafanaAdminPassword": self.grafana_admin_password,
+            "openWebUiUrl": self.open_webui_url,
+        }
+
+    @property
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """Every stack export by name: the Deployment's own, then its target's."""
+        return self.own_outputs | dict(sorted(self.target_outputs.items()))
 
     @staticmethod
     def _run_open_webui(webui: ServicePlan | None, target: ServingTarget) -> str | None:
