@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from components.observability import images, layout
 from components.observability.alertmanager import receiver_secrets
+from components.observability.grafana_settings import GRAFANA_ADMIN_SECRET, GRAFANA_ADMIN_USER, hardening_env
 from components.plan import (
     COMMON_LABELS,
     LABEL_COMPONENT,
@@ -35,8 +36,6 @@ from components.spec.models import DockerSettings
 
 MIB = 1024**2
 COMPONENT_MONITORING = "monitoring"
-GRAFANA_ADMIN_SECRET = "grafanaAdminPassword"
-GRAFANA_ADMIN_USER = "admin"
 GRAFANA_PASSWORD_FILE = SecretFile(GRAFANA_ADMIN_SECRET, layout.docker_secret_path("grafana-admin-password"))
 #: prom/* images run as ``nobody``; the Docker target prepares every data volume so that a
 #: non-root user can write to it.
@@ -156,19 +155,11 @@ def _alertmanager(spec: DeploymentSpec, files: Mapping[str, str], settings: Dock
 
 
 def grafana_env() -> dict[str, str]:
-    """Login required (anonymous access off, no sign-up), nothing phoned home, logs on stdout."""
+    """The admin login from the secret file, the hardening of every target, logs on stdout."""
     return {
         "GF_SECURITY_ADMIN_USER": GRAFANA_ADMIN_USER,
         "GF_SECURITY_ADMIN_PASSWORD__FILE": GRAFANA_PASSWORD_FILE.path,
-        "GF_SECURITY_DISABLE_GRAVATAR": "true",
-        "GF_AUTH_ANONYMOUS_ENABLED": "false",
-        "GF_USERS_ALLOW_SIGN_UP": "false",
-        "GF_ANALYTICS_REPORTING_ENABLED": "false",
-        "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
-        "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
-        "GF_NEWS_NEWS_FEED_ENABLED": "false",
-        "GF_PLUGINS_PREINSTALL_DISABLED": "true",
-        "GF_SNAPSHOTS_EXTERNAL_ENABLED": "false",
+        **hardening_env(),
         "GF_LOG_MODE": "console",
         "GF_PATHS_DATA": "/var/lib/grafana",
         "GF_PATHS_LOGS": "/var/lib/grafana/logs",

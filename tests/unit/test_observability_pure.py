@@ -19,6 +19,7 @@ PURE = [
     "images",
     "config_files",
     "docker_services",
+    "grafana_settings",
     "k8s_objects",
     "yamltext",
 ]
