@@ -21,7 +21,6 @@ PURE = [
     "docker_services",
     "grafana_settings",
     "k8s_objects",
-    "yamltext",
 ]
 
 
