@@ -81,16 +81,20 @@ def _configs(files: Mapping[str, str], *render_paths: PurePosixPath) -> tuple[Co
     return tuple(chosen)
 
 
-def _labels(service: layout.Service) -> dict[str, str]:
-    return {
-        LABEL_NAME: service.name,
-        LABEL_COMPONENT: COMPONENT_MONITORING,
-        **COMMON_LABELS,
-    }
-
-
-def host_port(settings: DockerSettings, service: layout.Service) -> int:
-    return settings.base_port + layout.HOST_PORT_OFFSETS[service.name]
+def _service_plan(
+    service: layout.Service, container: Container, settings: DockerSettings, *volumes: DataVolume
+) -> ServicePlan:
+    """The service under its alias, labelled as monitoring; its port published on the host
+    (``docker.basePort`` plus its offset) when :data:`layout.HOST_PORT_OFFSETS` gives it one."""
+    offset = layout.HOST_PORT_OFFSETS.get(service.name)
+    return ServicePlan(
+        service.alias,
+        container,
+        volumes=volumes,
+        publish_port=None if offset is None else service.port,
+        host_port=None if offset is None else settings.base_port + offset,
+        labels={LABEL_NAME: service.name, LABEL_COMPONENT: COMPONENT_MONITORING, **COMMON_LABELS},
+    )
 
 
 def _prometheus(spec: DeploymentSpec, files: Mapping[str, str], settings: DockerSettings) -> ServicePlan:
@@ -113,14 +117,7 @@ def _prometheus(spec: DeploymentSpec, files: Mapping[str, str], settings: Docker
         run_as_user=NOBODY,
         run_as_group=NOBODY,
     )
-    return ServicePlan(
-        service.alias,
-        container,
-        volumes=(DataVolume("data", "/prometheus"),),
-        publish_port=service.port,
-        host_port=host_port(settings, service),
-        labels=_labels(service),
-    )
+    return _service_plan(service, container, settings, DataVolume("data", "/prometheus"))
 
 
 def _alertmanager(spec: DeploymentSpec, files: Mapping[str, str], settings: DockerSettings) -> ServicePlan:
@@ -144,14 +141,7 @@ def _alertmanager(spec: DeploymentSpec, files: Mapping[str, str], settings: Dock
         run_as_user=NOBODY,
         run_as_group=NOBODY,
     )
-    return ServicePlan(
-        service.alias,
-        container,
-        volumes=(DataVolume("data", "/alertmanager"),),
-        publish_port=service.port,
-        host_port=host_port(settings, service),
-        labels=_labels(service),
-    )
+    return _service_plan(service, container, settings, DataVolume("data", "/alertmanager"))
 
 
 def grafana_env() -> dict[str, str]:
@@ -187,16 +177,10 @@ def _grafana(files: Mapping[str, str], settings: DockerSettings) -> ServicePlan:
         secret_files=(GRAFANA_PASSWORD_FILE,),
         resources=_resources(512, 1000),
     )
-    return ServicePlan(
-        service.alias,
-        container,
-        publish_port=service.port,
-        host_port=host_port(settings, service),
-        labels=_labels(service),
-    )
+    return _service_plan(service, container, settings)
 
 
-def _blackbox(files: Mapping[str, str]) -> ServicePlan:
+def _blackbox(files: Mapping[str, str], settings: DockerSettings) -> ServicePlan:
     service = layout.BLACKBOX
     container = Container(
         name=service.name,
@@ -213,7 +197,7 @@ def _blackbox(files: Mapping[str, str]) -> ServicePlan:
         run_as_user=NOBODY,
         run_as_group=NOBODY,
     )
-    return ServicePlan(service.alias, container, labels=_labels(service))
+    return _service_plan(service, container, settings)
 
 
 def dcgm_counters_csv() -> str:
@@ -222,7 +206,7 @@ def dcgm_counters_csv() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _dcgm() -> ServicePlan:
+def _dcgm(settings: DockerSettings) -> ServicePlan:
     service = layout.DCGM
     container = Container(
         name=service.name,
@@ -235,7 +219,7 @@ def _dcgm() -> ServicePlan:
         # -1: every GPU of the host, not only the first n.
         resources=_resources(512, 500, gpus=-1),
     )
-    return ServicePlan(service.alias, container, labels=_labels(service))
+    return _service_plan(service, container, settings)
 
 
 class ServiceNameError(ValueError):
@@ -255,7 +239,7 @@ def docker_services(spec: DeploymentSpec, plans: Sequence[ServingPlan], files: M
     if spec.observability.grafana:
         services.append(_grafana(files, settings))
     if str(layout.BLACKBOX_YML) in files:
-        services.append(_blackbox(files))
+        services.append(_blackbox(files, settings))
     if any(p.uses_gpu for p in plans):
-        services.append(_dcgm())
+        services.append(_dcgm(settings))
     return services
