@@ -66,11 +66,8 @@ def scrape_jobs(plans: Sequence[ServingPlan]) -> list[ScrapeJob]:
     jobs = []
     for group in engine_groups(plans):
         if group.profile.native:
-            paths = {m.path for m in group.models}
-            if len(paths) != 1:
-                raise ValueError(f"models of engine {group.job} serve metrics on different paths: {sorted(paths)}")
             targets = tuple(ScrapeTarget(f"{m.model}:{m.port}", m.model) for m in group.models)
-            jobs.append(ScrapeJob(group.job, paths.pop(), targets))
+            jobs.append(ScrapeJob(group.job, group.metrics_path, targets))
         else:
             targets = tuple(ScrapeTarget(f"http://{m.model}:{m.port}{m.path}", m.model) for m in group.models)
             jobs.append(ScrapeJob(group.job, "/probe", targets, prober=layout.BLACKBOX.address))
@@ -81,14 +78,14 @@ def scrape_jobs(plans: Sequence[ServingPlan]) -> list[ScrapeJob]:
     return jobs
 
 
-def prometheus_yml(spec: DeploymentSpec, plans: Sequence[ServingPlan], stack: str) -> str:
+def prometheus_yml(spec: DeploymentSpec, jobs: Sequence[ScrapeJob], stack: str) -> str:
     return render_template(
         "observability/prometheus.yml.j2",
         stack=stack,
         scrape_interval=spec.observability.scrape_interval,
         rule_files=f"{layout.container_path(layout.RULES_DIR)}/*.yml",
         alertmanager=layout.ALERTMANAGER.address,
-        jobs=scrape_jobs(plans),
+        jobs=jobs,
     )
 
 
@@ -131,8 +128,9 @@ def observability_files(
     for alert, text in runbooks(groups, stack).items():
         files[str(layout.RUNBOOKS_DIR / f"{alert}.md")] = text
     if docker:
-        files[str(layout.PROMETHEUS_YML)] = prometheus_yml(spec, plans, stack)
-        if any(job.prober for job in scrape_jobs(plans)):
+        jobs = scrape_jobs(plans)
+        files[str(layout.PROMETHEUS_YML)] = prometheus_yml(spec, jobs, stack)
+        if any(job.prober for job in jobs):
             files[str(layout.BLACKBOX_YML)] = blackbox_yml(stack)
         if spec.observability.grafana:
             files.update(grafana_files(spec, stack))

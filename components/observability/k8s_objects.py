@@ -58,9 +58,8 @@ def pod_monitor(
     the model (from the pod label), as on Docker, so the same rules apply."""
     members = [p for p in plans if p.engine == group.job]
     ports = {_port_name(p, m.port) for p, m in zip(members, group.models, strict=True)}
-    paths = {m.path for m in group.models}
-    if len(ports) != 1 or len(paths) != 1:
-        raise ValueError(f"models of engine {group.job} expose metrics on different ports or paths")
+    if len(ports) != 1:
+        raise ValueError(f"models of engine {group.job} expose metrics on differently named ports: {sorted(ports)}")
     return {
         "apiVersion": MONITORING_API,
         "kind": "PodMonitor",
@@ -72,7 +71,7 @@ def pod_monitor(
             "podMetricsEndpoints": [
                 {
                     "port": ports.pop(),
-                    "path": paths.pop(),
+                    "path": group.metrics_path,
                     "interval": interval,
                     "relabelings": [
                         dict(RUNNING_PODS_ONLY),
