@@ -13,7 +13,7 @@ from typing import Any
 
 from components.check.inputs import Inputs, KubeObject
 from components.check.report import Finding, Result
-from components.check.tools import ToolMissingError, find_tool, run_tool
+from components.check.tools import ToolMissingError, find_tool_for, run_tool, squeeze
 
 VALIDATOR = "checkov"
 SKIP_PREFIX = "checkov.io/skip"
@@ -68,7 +68,7 @@ def validate(inputs: Inputs) -> Result:
     if not dockerfiles:
         checked += " (no Dockerfiles)"
     try:
-        checkov = find_tool("checkov", [inputs.repo] if inputs.repo else [])
+        checkov = find_tool_for("checkov", inputs)
     except ToolMissingError as exc:
         return Result(VALIDATOR, checked, error=str(exc))
     result = Result(VALIDATOR, checked, count=len(manifests) + len(dockerfiles))
@@ -82,7 +82,7 @@ def validate(inputs: Inputs) -> Result:
     try:
         reports = _reports(run.stdout)
     except ValueError as exc:
-        result.error = f"checkov did not run ({exc}; exit {run.returncode}): {run.output[-400:]}"
+        result.error = f"checkov did not run ({exc}; exit {run.returncode}): {squeeze(run.output)}"
         return result
     objects, _ = inputs.kubernetes_objects()
     for report in reports:

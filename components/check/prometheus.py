@@ -24,7 +24,7 @@ import yaml
 
 from components.check.inputs import Inputs
 from components.check.report import Finding, Result
-from components.check.tools import Run, ToolMissingError, find_tool, run_tool
+from components.check.tools import Run, ToolMissingError, find_tool_for, run_tool, squeeze
 from components.observability.alertmanager import legacy_check_view
 
 #: promtool check rules: ``file: 5:15: group "g", rule 1, "Alert": message``.
@@ -36,15 +36,10 @@ AMTOOL_CURRENT = (0, 28)
 AMTOOL_VERSION = re.compile(r"version (\d+)\.(\d+)")
 
 
-def _squeeze(text: str, limit: int = 600) -> str:
-    squeezed = " ".join(text.split())
-    return squeezed if len(squeezed) <= limit else squeezed[: limit - 3] + "..."
-
-
 def _failure_text(run: Run) -> str:
     """What promtool/amtool said after FAILED, else everything it printed."""
     output = run.output
-    return _squeeze(output[output.find("FAILED") :] if "FAILED" in output else output)
+    return squeeze(output[output.find("FAILED") :] if "FAILED" in output else output)
 
 
 def _rule_object(text: str) -> str:
@@ -70,7 +65,7 @@ def _per_file(
     name_object: Callable[[str], str],
 ) -> Result:
     try:
-        program = find_tool(tool, [inputs.repo] if inputs.repo else [])
+        program = find_tool_for(tool, inputs)
     except ToolMissingError as exc:
         return Result(name, checked, error=str(exc))
     result = Result(name, checked, count=len(files))
@@ -131,7 +126,7 @@ def check_alertmanager(inputs: Inputs) -> Result:
     files = inputs.alertmanager_configs
     checked = f"{len(files)} Alertmanager configurations"
     try:
-        current = amtool_is_current(find_tool("amtool", [inputs.repo] if inputs.repo else []))
+        current = amtool_is_current(find_tool_for("amtool", inputs))
     except ToolMissingError:
         current = True  # _per_file reports the missing tool
     with tempfile.TemporaryDirectory(prefix="slm-amtool-") as scratch:

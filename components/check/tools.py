@@ -16,11 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from components.check.inputs import Inputs
+
 #: The repository this package was installed from (editable install); holds ``.venv-tools``.
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 #: Seconds one tool run may take before the check gives up on it.
 TIMEOUT = 300
+#: At most this much of a tool's output is quoted in a finding or an error.
+QUOTE_LIMIT = 600
 
 INSTALL_HINTS: dict[str, str] = {
     "checkov": "run `make setup` (creates .venv-tools/checkov with checkov 3.3.30)",
@@ -53,6 +57,22 @@ def find_tool(name: str, roots: Sequence[Path] = ()) -> Path:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
     raise ToolMissingError(name)
+
+
+def find_tool_for(name: str, inputs: Inputs) -> Path:
+    """:func:`find_tool`, also searching the checked repository's ``.venv-tools``."""
+    return find_tool(name, [inputs.repo] if inputs.repo else [])
+
+
+def squeeze(text: str) -> str:
+    """A tool's output on one line (runs of whitespace as one space), at most QUOTE_LIMIT
+    characters: when longer, its beginning and its end (a report's first error, a traceback's
+    exception) around `` ... ``."""
+    squeezed = " ".join(text.split())
+    if len(squeezed) <= QUOTE_LIMIT:
+        return squeezed
+    half = (QUOTE_LIMIT - len(" ... ")) // 2
+    return f"{squeezed[:half]} ... {squeezed[-half:]}"
 
 
 @dataclass(frozen=True)

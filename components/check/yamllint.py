@@ -8,7 +8,7 @@ from pathlib import Path
 
 from components.check.inputs import Inputs
 from components.check.report import Finding, Result
-from components.check.tools import ToolMissingError, find_tool, run_tool
+from components.check.tools import ToolMissingError, find_tool_for, run_tool, squeeze
 
 VALIDATOR = "yamllint"
 CONFIG = Path(__file__).parent / "config" / "yamllint.yaml"
@@ -22,7 +22,7 @@ def validate(inputs: Inputs) -> Result:
     files = inputs.yaml_files
     checked = f"{len(files)} YAML files in the render"
     try:
-        yamllint = find_tool("yamllint", [inputs.repo] if inputs.repo else [])
+        yamllint = find_tool_for("yamllint", inputs)
     except ToolMissingError as exc:
         return Result(VALIDATOR, checked, error=str(exc))
     result = Result(VALIDATOR, checked, count=len(files))
@@ -39,5 +39,5 @@ def validate(inputs: Inputs) -> Result:
             Finding(inputs.show(match["file"]), where, rule, f"{match['level']}: {match['message']}")
         )
     if run.returncode != 0 and not result.findings:
-        result.error = f"yamllint failed (exit {run.returncode}): {run.output[-400:]}"
+        result.error = f"yamllint failed (exit {run.returncode}): {squeeze(run.output)}"
     return result

@@ -13,7 +13,8 @@ import pulumi
 
 from components.observability.alertmanager import receiver_secrets
 from components.observability.config_files import observability_files
-from components.observability.docker_services import GRAFANA_ADMIN_SECRET, docker_services
+from components.observability.docker_services import docker_services
+from components.observability.grafana_settings import GRAFANA_ADMIN_SECRET
 from components.plan import ServingPlan
 from components.secrets import StackSecrets
 from components.spec import DeploymentSpec

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from components.observability import images, layout
 from components.observability.alertmanager import receiver_secrets
+from components.observability.grafana_settings import GRAFANA_ADMIN_SECRET, GRAFANA_ADMIN_USER, hardening_env
 from components.plan import (
     COMMON_LABELS,
     LABEL_COMPONENT,
@@ -35,8 +36,6 @@ from components.spec.models import DockerSettings
 
 MIB = 1024**2
 COMPONENT_MONITORING = "monitoring"
-GRAFANA_ADMIN_SECRET = "grafanaAdminPassword"
-GRAFANA_ADMIN_USER = "admin"
 GRAFANA_PASSWORD_FILE = SecretFile(GRAFANA_ADMIN_SECRET, layout.docker_secret_path("grafana-admin-password"))
 #: prom/* images run as ``nobody``; the Docker target prepares every data volume so that a
 #: non-root user can write to it.
@@ -82,16 +81,20 @@ def _configs(files: Mapping[str, str], *render_paths: PurePosixPath) -> tuple[Co
     return tuple(chosen)
 
 
-def _labels(service: layout.Service) -> dict[str, str]:
-    return {
-        LABEL_NAME: service.name,
-        LABEL_COMPONENT: COMPONENT_MONITORING,
-        **COMMON_LABELS,
-    }
-
-
-def host_port(settings: DockerSettings, service: layout.Service) -> int:
-    return settings.base_port + layout.HOST_PORT_OFFSETS[service.name]
+def _service_plan(
+    service: layout.Service, container: Container, settings: DockerSettings, *volumes: DataVolume
+) -> ServicePlan:
+    """The service under its alias, labelled as monitoring; its port published on the host
+    (``docker.basePort`` plus its offset) when :data:`layout.HOST_PORT_OFFSETS` gives it one."""
+    offset = layout.HOST_PORT_OFFSETS.get(service.name)
+    return ServicePlan(
+        service.alias,
+        container,
+        volumes=volumes,
+        publish_port=None if offset is None else service.port,
+        host_port=None if offset is None else settings.base_port + offset,
+        labels={LABEL_NAME: service.name, LABEL_COMPONENT: COMPONENT_MONITORING, **COMMON_LABELS},
+    )
 
 
 def _prometheus(spec: DeploymentSpec, files: Mapping[str, str], settings: DockerSettings) -> ServicePlan:
@@ -114,14 +117,7 @@ def _prometheus(spec: DeploymentSpec, files: Mapping[str, str], settings: Docker
         run_as_user=NOBODY,
         run_as_group=NOBODY,
     )
-    return ServicePlan(
-        service.alias,
-        container,
-        volumes=(DataVolume("data", "/prometheus"),),
-        publish_port=service.port,
-        host_port=host_port(settings, service),
-        labels=_labels(service),
-    )
+    return _service_plan(service, container, settings, DataVolume("data", "/prometheus"))
 
 
 def _alertmanager(spec: DeploymentSpec, files: Mapping[str, str], settings: DockerSettings) -> ServicePlan:
@@ -145,30 +141,15 @@ def _alertmanager(spec: DeploymentSpec, files: Mapping[str, str], settings: Dock
         run_as_user=NOBODY,
         run_as_group=NOBODY,
     )
-    return ServicePlan(
-        service.alias,
-        container,
-        volumes=(DataVolume("data", "/alertmanager"),),
-        publish_port=service.port,
-        host_port=host_port(settings, service),
-        labels=_labels(service),
-    )
+    return _service_plan(service, container, settings, DataVolume("data", "/alertmanager"))
 
 
 def grafana_env() -> dict[str, str]:
-    """Login required (anonymous access off, no sign-up), nothing phoned home, logs on stdout."""
+    """The admin login from the secret file, the hardening of every target, logs on stdout."""
     return {
         "GF_SECURITY_ADMIN_USER": GRAFANA_ADMIN_USER,
         "GF_SECURITY_ADMIN_PASSWORD__FILE": GRAFANA_PASSWORD_FILE.path,
-        "GF_SECURITY_DISABLE_GRAVATAR": "true",
-        "GF_AUTH_ANONYMOUS_ENABLED": "false",
-        "GF_USERS_ALLOW_SIGN_UP": "false",
-        "GF_ANALYTICS_REPORTING_ENABLED": "false",
-        "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
-        "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
-        "GF_NEWS_NEWS_FEED_ENABLED": "false",
-        "GF_PLUGINS_PREINSTALL_DISABLED": "true",
-        "GF_SNAPSHOTS_EXTERNAL_ENABLED": "false",
+        **hardening_env(),
         "GF_LOG_MODE": "console",
         "GF_PATHS_DATA": "/var/lib/grafana",
         "GF_PATHS_LOGS": "/var/lib/grafana/logs",
@@ -196,16 +177,10 @@ def _grafana(files: Mapping[str, str], settings: DockerSettings) -> ServicePlan:
         secret_files=(GRAFANA_PASSWORD_FILE,),
         resources=_resources(512, 1000),
     )
-    return ServicePlan(
-        service.alias,
-        container,
-        publish_port=service.port,
-        host_port=host_port(settings, service),
-        labels=_labels(service),
-    )
+    return _service_plan(service, container, settings)
 
 
-def _blackbox(files: Mapping[str, str]) -> ServicePlan:
+def _blackbox(files: Mapping[str, str], settings: DockerSettings) -> ServicePlan:
     service = layout.BLACKBOX
     container = Container(
         name=service.name,
@@ -222,7 +197,7 @@ def _blackbox(files: Mapping[str, str]) -> ServicePlan:
         run_as_user=NOBODY,
         run_as_group=NOBODY,
     )
-    return ServicePlan(service.alias, container, labels=_labels(service))
+    return _service_plan(service, container, settings)
 
 
 def dcgm_counters_csv() -> str:
@@ -231,7 +206,7 @@ def dcgm_counters_csv() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _dcgm() -> ServicePlan:
+def _dcgm(settings: DockerSettings) -> ServicePlan:
     service = layout.DCGM
     container = Container(
         name=service.name,
@@ -244,7 +219,7 @@ def _dcgm() -> ServicePlan:
         # -1: every GPU of the host, not only the first n.
         resources=_resources(512, 500, gpus=-1),
     )
-    return ServicePlan(service.alias, container, labels=_labels(service))
+    return _service_plan(service, container, settings)
 
 
 class ServiceNameError(ValueError):
@@ -264,7 +239,7 @@ def docker_services(spec: DeploymentSpec, plans: Sequence[ServingPlan], files: M
     if spec.observability.grafana:
         services.append(_grafana(files, settings))
     if str(layout.BLACKBOX_YML) in files:
-        services.append(_blackbox(files))
+        services.append(_blackbox(files, settings))
     if any(p.uses_gpu for p in plans):
-        services.append(_dcgm())
+        services.append(_dcgm(settings))
     return services

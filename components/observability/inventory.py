@@ -81,6 +81,11 @@ class EngineGroup:
         return f"{self.prefix}{name}"
 
     @property
+    def metrics_path(self) -> str:
+        """Where a native engine's models serve metrics (:func:`engine_groups` checks it is one path)."""
+        return self.models[0].path
+
+    @property
     def http_counter(self) -> str:
         return self.profile.http_counter.format(prefix=self.prefix)
 
@@ -90,7 +95,8 @@ class InventoryError(ValueError):
 
 
 def engine_groups(plans: Sequence[ServingPlan]) -> list[EngineGroup]:
-    """One group per engine, in engine order; models in stack order."""
+    """One group per engine, in engine order; models in stack order. The models of an engine
+    share its metric prefix and, when native, its metrics path."""
     by_engine: dict[str, list[ServingPlan]] = {}
     for plan in plans:
         by_engine.setdefault(plan.engine, []).append(plan)
@@ -111,6 +117,9 @@ def engine_groups(plans: Sequence[ServingPlan]) -> list[EngineGroup]:
             else ScrapedModel(p.model, p.api_port, p.metrics.health_path)
             for p in members
         )
+        paths = {m.path for m in models}
+        if profile.native and len(paths) != 1:
+            raise InventoryError(f"models of engine {engine} serve metrics on different paths: {sorted(paths)}")
         budget = max(p.server.probes.startup_budget_seconds if p.server.probes else 0 for p in members)
         groups.append(EngineGroup(profile, prefixes.pop(), models, budget))
     return groups

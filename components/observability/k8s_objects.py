@@ -19,6 +19,7 @@ from components.gpu_nodes import GPU_NODE_SELECTOR, daemon_tolerations
 from components.observability import images
 from components.observability.config_files import K8S_RECEIVER_SECRET
 from components.observability.dashboards import dashboard_json, dashboard_specs
+from components.observability.grafana_settings import hardening_ini
 from components.observability.inventory import EngineGroup, engine_groups
 from components.observability.rules import DCGM_JOB, rule_groups
 from components.plan import COMMON_LABELS, LABEL_COMPONENT, LABEL_ENGINE, LABEL_MODEL, LABEL_PART_OF, ServingPlan
@@ -57,9 +58,8 @@ def pod_monitor(
     the model (from the pod label), as on Docker, so the same rules apply."""
     members = [p for p in plans if p.engine == group.job]
     ports = {_port_name(p, m.port) for p, m in zip(members, group.models, strict=True)}
-    paths = {m.path for m in group.models}
-    if len(ports) != 1 or len(paths) != 1:
-        raise ValueError(f"models of engine {group.job} expose metrics on different ports or paths")
+    if len(ports) != 1:
+        raise ValueError(f"models of engine {group.job} expose metrics on differently named ports: {sorted(ports)}")
     return {
         "apiVersion": MONITORING_API,
         "kind": "PodMonitor",
@@ -71,7 +71,7 @@ def pod_monitor(
             "podMetricsEndpoints": [
                 {
                     "port": ports.pop(),
-                    "path": paths.pop(),
+                    "path": group.metrics_path,
                     "interval": interval,
                     "relabelings": [
                         dict(RUNNING_PODS_ONLY),
@@ -207,7 +207,8 @@ def kube_prometheus_stack_values(
     spec: DeploymentSpec, alertmanager_yml: str, receivers: bool, scrapes: ClusterScrapes = ClusterScrapes()
 ) -> dict[str, Any]:
     """Chart values: Grafana at the tag the dashboards are built for, login required with a
-    generated admin password, the sidecar for dashboard ConfigMaps; Alertmanager at a version
+    generated admin password, hardened as on Docker (its grafana.ini sections, which Helm
+    merges into the chart's own), the sidecar for dashboard ConfigMaps; Alertmanager at a version
     that reads receiver URLs from files, with the receivers' Secret mounted; retention; the
     TSDB and Alertmanager's state on volumes that survive a restart; only the cluster
     components Prometheus can reach."""
@@ -228,11 +229,7 @@ def kube_prometheus_stack_values(
                 "userKey": "admin-user",
                 "passwordKey": "admin-password",
             },
-            "grafana.ini": {
-                "auth.anonymous": {"enabled": False},
-                "users": {"allow_sign_up": False},
-                "analytics": {"reporting_enabled": False, "check_for_updates": False},
-            },
+            "grafana.ini": hardening_ini(),
             "sidecar": {
                 "dashboards": {
                     "enabled": True,

@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 from components.observability import images, k8s_objects
 from components.observability.alertmanager import alertmanager_yml, receiver_secrets
 from components.observability.config_files import K8S_RECEIVER_SECRET, K8S_RECEIVER_SECRETS_DIR
-from components.observability.docker_services import GRAFANA_ADMIN_SECRET, GRAFANA_ADMIN_USER
+from components.observability.grafana_settings import GRAFANA_ADMIN_SECRET, GRAFANA_ADMIN_USER
 from components.observability.images import Chart
 from components.plan import COMMON_LABELS, LABEL_PART_OF, ServingPlan
 from components.secrets import StackSecrets

@@ -49,18 +49,12 @@ def rule_tests(group: RuleGroup, rule_file: str) -> dict[str, Any]:
     tests: list[dict[str, Any]] = []
     for rule in group.rules:
         at = f"{eval_minutes(rule.for_)}m"
-        tests.append(
-            {
-                "interval": "1m",
-                "input_series": _series(rule.scenario.bad),
-                "alert_rule_test": [{"eval_time": at, "alertname": rule.name, "exp_alerts": [_expected(rule)]}],
-            }
-        )
-        tests.append(
-            {
-                "interval": "1m",
-                "input_series": _series(rule.scenario.good),
-                "alert_rule_test": [{"eval_time": at, "alertname": rule.name, "exp_alerts": []}],
-            }
-        )
+        for series, alerts in ((rule.scenario.bad, [_expected(rule)]), (rule.scenario.good, [])):
+            tests.append(
+                {
+                    "interval": "1m",
+                    "input_series": _series(series),
+                    "alert_rule_test": [{"eval_time": at, "alertname": rule.name, "exp_alerts": alerts}],
+                }
+            )
     return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}

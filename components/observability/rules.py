@@ -144,6 +144,36 @@ def _engine_labels(group: EngineGroup, model: ScrapedModel) -> dict[str, str]:
     return {**_labels(group, model), "model_name": model.model}
 
 
+def _rule(
+    ctx: _Context,
+    *,
+    name: str,
+    title: str,
+    klass: str,
+    condition: str,
+    expr: str,
+    for_: str,
+    summary: str,
+    description: str,
+    scenario: Scenario,
+    metrics: tuple[str, ...],
+) -> AlertRule:
+    """A rule with the stack's severity for ``klass`` (PAGE or TICKET) and the runbook named after it."""
+    return AlertRule(
+        name=name,
+        condition=condition,
+        title=title,
+        expr=expr,
+        for_=for_,
+        severity=ctx.severity(klass),
+        summary=summary,
+        description=description,
+        runbook_url=ctx.runbook(name),
+        scenario=scenario,
+        metrics=metrics,
+    )
+
+
 def _latency_rule(
     ctx: _Context, group: EngineGroup, *, alert: str, condition: str, metric: str, what: str, threshold: Threshold
 ) -> AlertRule:
@@ -160,22 +190,22 @@ def _latency_rule(
         )
 
     limit = number(threshold.value)
-    return AlertRule(
+    return _rule(
+        ctx,
         name=f"{group.profile.alert_prefix}{alert}",
-        condition=condition,
         title=group.profile.title,
+        klass=TICKET,
+        condition=condition,
         expr=(
             f"histogram_quantile(0.95, sum by (model, le) "
             f'(rate({name}_bucket{{job="{group.job}"}}[{RATE_WINDOW}]))) > {limit}'
         ),
         for_=threshold.for_,
-        severity=ctx.severity(TICKET),
         summary=f"{{{{ $labels.model }}}}: p95 {what} above {limit}s",
         description=(
             f"The 95th percentile {what} of {{{{ $labels.model }}}} ({group.profile.title}) is {VALUE}s, "
             f"above {limit}s, for {threshold.for_}."
         ),
-        runbook_url=ctx.runbook(f"{group.profile.alert_prefix}{alert}"),
         scenario=Scenario(
             # Every observation above the highest finite bucket: p95 is that bucket's bound.
             bad=buckets(("0", "0", "0+10")),
@@ -201,19 +231,19 @@ def _target_down(ctx: _Context, group: EngineGroup) -> AlertRule:
     threshold = ctx.spec.alerting.thresholds.target_down_for
     for_ = target_down_for(threshold, group)
     n = _samples(for_)
-    alert = f"{group.profile.alert_prefix}TargetDown"
     if group.profile.native:
         metric, labels, how = "up", _labels(group, model), "its /metrics endpoint cannot be scraped"
     else:
         target = f"http://{model.model}:{model.port}{model.path}"
         metric, labels, how = "probe_success", {**_labels(group, model), "instance": target}, "its health probe fails"
-    return AlertRule(
-        name=alert,
-        condition="target_down",
+    return _rule(
+        ctx,
+        name=f"{group.profile.alert_prefix}TargetDown",
         title=group.profile.title,
+        klass=PAGE,
+        condition="target_down",
         expr=f'{metric}{{job="{group.job}"}} == 0',
         for_=for_,
-        severity=ctx.severity(PAGE),
         summary="{{ $labels.model }} is down ({{ $labels.instance }})",
         description=(
             f"{group.profile.title} server {{{{ $labels.instance }}}} of model {{{{ $labels.model }}}} has been "
@@ -221,7 +251,6 @@ def _target_down(ctx: _Context, group: EngineGroup) -> AlertRule:
             f"{group.profile.title} servers ({format_duration(group.startup_budget_seconds)}) or targetDownFor "
             f"({threshold}) if longer, so a cold start does not fire it."
         ),
-        runbook_url=ctx.runbook(alert),
         scenario=Scenario(
             bad=(Series(selector(metric, labels), f"0x{n}"),),
             good=(Series(selector(metric, labels), f"1x{n}"),),
@@ -245,25 +274,24 @@ def _error_ratio(ctx: _Context, group: EngineGroup) -> AlertRule:
     good = [Series(ok, f"0+{per_minute - good_errors}x{n}")]
     if good_errors:
         good.append(Series(errors, f"0+{good_errors}x{n}"))
-    alert = f"{group.profile.alert_prefix}HighErrorRatio"
     limit = number(threshold.value)
     matcher = f'job="{group.job}", {route}=~"{INFERENCE_ROUTES}"'
-    return AlertRule(
-        name=alert,
-        condition="error_ratio",
+    return _rule(
+        ctx,
+        name=f"{group.profile.alert_prefix}HighErrorRatio",
         title=group.profile.title,
+        klass=PAGE,
+        condition="error_ratio",
         expr=(
             f'sum by (model) (rate({counter}{{{matcher}, status=~"5.."}}[{RATE_WINDOW}])) '
             f"/ sum by (model) (rate({counter}{{{matcher}}}[{RATE_WINDOW}])) > {limit}"
         ),
         for_=threshold.for_,
-        severity=ctx.severity(PAGE),
         summary=f"{{{{ $labels.model }}}}: more than {limit} of requests fail",
         description=(
             f"{VALUE} of the inference requests to {{{{ $labels.model }}}} ({group.profile.title}) were answered "
             f"with a 5xx status over {RATE_WINDOW}, above {limit}, for {threshold.for_}."
         ),
-        runbook_url=ctx.runbook(alert),
         scenario=Scenario(
             bad=(Series(errors, f"0+10x{n}"),),
             good=tuple(good),
@@ -281,21 +309,20 @@ def _queue(ctx: _Context, group: EngineGroup) -> AlertRule:
     name = group.metric("num_requests_waiting")
     waiting = math.floor(threshold.value) + 1
     series = selector(name, _engine_labels(group, model))
-    alert = f"{group.profile.alert_prefix}QueueBuildup"
     limit = number(threshold.value)
-    return AlertRule(
-        name=alert,
-        condition="queue",
+    return _rule(
+        ctx,
+        name=f"{group.profile.alert_prefix}QueueBuildup",
         title=group.profile.title,
+        klass=TICKET,
+        condition="queue",
         expr=f'avg by (model) ({name}{{job="{group.job}"}}) > {limit}',
         for_=threshold.for_,
-        severity=ctx.severity(TICKET),
         summary="{{ $labels.model }}: requests are queueing",
         description=(
             f"On average {VALUE} requests per replica of {{{{ $labels.model }}}} ({group.profile.title}) are "
             f"waiting, above {limit}, for {threshold.for_}."
         ),
-        runbook_url=ctx.runbook(alert),
         scenario=Scenario(
             bad=(Series(series, f"{waiting}x{n}"),),
             good=(Series(series, f"0x{n}"),),
@@ -313,21 +340,20 @@ def _kv_cache(ctx: _Context, group: EngineGroup) -> AlertRule:
     name = group.metric("kv_cache_usage_perc")
     series = selector(name, _engine_labels(group, model))
     full = number((1 + threshold.value) / 2)
-    alert = f"{group.profile.alert_prefix}KVCacheNearFull"
     limit = number(threshold.value)
-    return AlertRule(
-        name=alert,
-        condition="kv_cache",
+    return _rule(
+        ctx,
+        name=f"{group.profile.alert_prefix}KVCacheNearFull",
         title=group.profile.title,
+        klass=TICKET,
+        condition="kv_cache",
         expr=f'max by (model) ({name}{{job="{group.job}"}}) > {limit}',
         for_=threshold.for_,
-        severity=ctx.severity(TICKET),
         summary="{{ $labels.model }}: KV cache nearly full",
         description=(
             f"The KV cache of {{{{ $labels.model }}}} ({group.profile.title}) is {VALUE} used (0 to 1), "
             f"above {limit}, for {threshold.for_}; requests will be preempted or queued."
         ),
-        runbook_url=ctx.runbook(alert),
         scenario=Scenario(
             bad=(Series(series, f"{full}x{n}"),),
             good=(Series(series, f"{number(threshold.value / 2)}x{n}"),),
@@ -345,23 +371,22 @@ def _stalled(ctx: _Context, group: EngineGroup) -> AlertRule:
     running, tokens = group.metric("num_requests_running"), group.metric("generation_tokens_total")
     labels = _engine_labels(group, model)
     job = f'{{job="{group.job}"}}'
-    alert = f"{group.profile.alert_prefix}EngineStalled"
-    return AlertRule(
-        name=alert,
-        condition="stalled",
+    return _rule(
+        ctx,
+        name=f"{group.profile.alert_prefix}EngineStalled",
         title=group.profile.title,
+        klass=PAGE,
+        condition="stalled",
         expr=(
             f"(sum by (model) ({running}{job}) > 0) and on (model) "
             f"(sum by (model) (rate({tokens}{job}[{RATE_WINDOW}])) == 0)"
         ),
         for_=for_,
-        severity=ctx.severity(PAGE),
         summary="{{ $labels.model }}: requests run but no tokens come out",
         description=(
             f"{VALUE} requests are running on {{{{ $labels.model }}}} ({group.profile.title}) but it generated "
             f"no token in {RATE_WINDOW}, for {for_}: the engine is stalled."
         ),
-        runbook_url=ctx.runbook(alert),
         scenario=Scenario(
             bad=(Series(selector(running, labels), f"2x{n}"), Series(selector(tokens, labels), f"0x{n}")),
             good=(Series(selector(running, labels), f"2x{n}"), Series(selector(tokens, labels), f"0+600x{n}")),
@@ -417,37 +442,6 @@ def _gpu_labels(models: Sequence[str]) -> dict[str, str]:
     }
 
 
-def _gpu_rule(
-    ctx: _Context,
-    *,
-    alert: str,
-    condition: str,
-    expr: str,
-    for_: str,
-    klass: str,
-    summary: str,
-    description: str,
-    bad: tuple[Series, ...],
-    good: tuple[Series, ...],
-    labels: Mapping[str, str],
-    value: float,
-    metrics: tuple[str, ...],
-) -> AlertRule:
-    return AlertRule(
-        name=alert,
-        condition=condition,
-        title="GPU",
-        expr=expr,
-        for_=for_,
-        severity=ctx.severity(klass),
-        summary=summary,
-        description=description,
-        runbook_url=ctx.runbook(alert),
-        scenario=Scenario(bad=bad, good=good, labels=labels, value=value),
-        metrics=metrics,
-    )
-
-
 def _gpu_group(ctx: _Context, models: Sequence[str]) -> RuleGroup:
     thresholds = ctx.spec.alerting.thresholds
     labels = _gpu_labels(models)
@@ -471,62 +465,66 @@ def _gpu_group(ctx: _Context, models: Sequence[str]) -> RuleGroup:
         )
 
     rules = (
-        _gpu_rule(
+        _rule(
             ctx,
-            alert="GpuXidError",
+            name="GpuXidError",
+            title="GPU",
+            klass=PAGE,
             condition="gpu_xid",
             expr=f"max_over_time(DCGM_FI_DEV_XID_ERRORS{job}[{RATE_WINDOW}]) > 0",
             for_="0m",
-            klass=PAGE,
             summary=f"{where}: XID error {VALUE}",
             description=(
                 f"{where} (models {{{{ $labels.model }}}}) reported XID error {VALUE} in the last {RATE_WINDOW}. "
                 "XID 48, 63, 64, 74, 79, 92, 94, 95, 119 and 120 point at hardware or driver faults."
             ),
-            bad=(Series(xid, f"0 0 79x{n_xid}"),),
-            good=(Series(xid, f"0x{n_xid}"),),
-            labels=labels,
-            value=79.0,
+            scenario=Scenario(
+                bad=(Series(xid, f"0 0 79x{n_xid}"),),
+                good=(Series(xid, f"0x{n_xid}"),),
+                labels=labels,
+                value=79.0,
+            ),
             metrics=("DCGM_FI_DEV_XID_ERRORS",),
         ),
-        _gpu_rule(
+        _rule(
             ctx,
-            alert="GpuHighTemperature",
+            name="GpuHighTemperature",
+            title="GPU",
+            klass=TICKET,
             condition="gpu_temperature",
             expr=f"DCGM_FI_DEV_GPU_TEMP{job} > {number(temp.value)}",
             for_=temp.for_,
-            klass=TICKET,
             summary=f"{where}: {VALUE} °C",
             description=(
                 f"{where} (models {{{{ $labels.model }}}}) has been at {VALUE} °C, above "
                 f"{number(temp.value)} °C, for {temp.for_}; it will throttle."
             ),
-            bad=(Series(temp_series, f"{number(temp.value + 10)}x{n_temp}"),),
-            good=(Series(temp_series, f"{number(temp.value - 20)}x{n_temp}"),),
-            labels=labels,
-            value=float(number(temp.value + 10)),
+            scenario=Scenario(
+                bad=(Series(temp_series, f"{number(temp.value + 10)}x{n_temp}"),),
+                good=(Series(temp_series, f"{number(temp.value - 20)}x{n_temp}"),),
+                labels=labels,
+                value=float(number(temp.value + 10)),
+            ),
             metrics=("DCGM_FI_DEV_GPU_TEMP",),
         ),
-        _gpu_rule(
+        _rule(
             ctx,
-            alert="GpuMemoryNearFull",
+            name="GpuMemoryNearFull",
+            title="GPU",
+            klass=TICKET,
             condition="gpu_memory",
             expr=(
                 f"DCGM_FI_DEV_FB_USED{job} / (DCGM_FI_DEV_FB_USED{job} + DCGM_FI_DEV_FB_FREE{job}) "
                 f"> {number(mem.value)}"
             ),
             for_=mem.for_,
-            klass=TICKET,
             summary=f"{where}: framebuffer {VALUE} used",
             description=(
                 f"{where} (models {{{{ $labels.model }}}}) has {VALUE} of its memory in use (0 to 1), above "
                 f"{number(mem.value)}, for {mem.for_}. vLLM preallocates --gpu-memory-utilization, so about "
                 "0.9 is normal."
             ),
-            bad=fb(used_bad),
-            good=fb(used_good),
-            labels=labels,
-            value=used_bad / total,
+            scenario=Scenario(bad=fb(used_bad), good=fb(used_good), labels=labels, value=used_bad / total),
             metrics=("DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE"),
         ),
     )

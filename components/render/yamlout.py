@@ -4,19 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
-
-class _ReadableDumper(yaml.SafeDumper):
-    pass
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_ReadableDumper.add_representer(str, _str)
+from components import yamltext
 
 
 def sorted_keys(value: Any) -> Any:
@@ -29,5 +17,6 @@ def sorted_keys(value: Any) -> Any:
 
 
 def to_yaml(document: Any) -> str:
-    """YAML with keys in the order given (callers sort where order is not meaningful)."""
-    return yaml.dump(document, Dumper=_ReadableDumper, sort_keys=False, default_flow_style=False, width=4096)
+    """YAML with keys in the order given (callers sort where order is not meaningful), long
+    strings never folded, non-ASCII escaped."""
+    return yamltext.to_yaml(document, width=4096, allow_unicode=False)

@@ -4,11 +4,13 @@ and (secret) admin password."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from components.observability import images
+from components.observability.grafana_settings import GRAFANA_HARDENING
 from components.render import Recording, render_files
 from components.render.recorder import MASK, RecordedResource
 from tests.conftest import RunStack, spec_for
@@ -67,6 +69,12 @@ def test_grafana_requires_login_with_a_generated_password(run_stack: RunStack) -
     assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
     assert env["GF_USERS_ALLOW_SIGN_UP"] == "false"
     assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana-admin-password"
+    assert env["GF_PLUGINS_PREINSTALL_DISABLED"] == "true"
+    settings = [(s, k, v) for s, keys in GRAFANA_HARDENING.items() for k, v in keys.items()]
+    assert len(settings) >= 9
+    for section, key, value in settings:
+        name = "GF_" + re.sub(r"[.-]", "_", f"{section}_{key}").upper()
+        assert env[name] == str(value).lower(), name
     assert not any("PASSWORD=" in e for e in grafana.inputs["envs"])
     passwords = {p.name: p.inputs for p in recording.of_type("random:index/randomPassword:RandomPassword")}
     assert passwords["local-grafanaAdminPassword"]["length"] == 32

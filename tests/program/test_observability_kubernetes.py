@@ -16,6 +16,7 @@ from components.gpu_nodes import GPU_DAEMON_TOLERATIONS, GPU_NODE_SELECTOR
 from components.observability import images
 from components.observability.attach import monitoring_secrets
 from components.observability.config_files import observability_files
+from components.observability.grafana_settings import GRAFANA_HARDENING
 from components.observability.kubernetes import KubernetesMonitoring
 from components.render import Recording, run_program
 from components.render.observability_files import observability_render
@@ -65,7 +66,13 @@ def test_kube_prometheus_stack_is_pinned_and_configured() -> None:
     assert stack.inputs["namespace"] == "monitoring"
     values = stack.inputs["values"]
     assert values["grafana"]["image"]["tag"] == images.GRAFANA.tag
-    assert values["grafana"]["grafana.ini"]["auth.anonymous"]["enabled"] is False
+    ini = values["grafana"]["grafana.ini"]
+    assert ini["auth.anonymous"]["enabled"] is False
+    assert ini["snapshots"]["external_enabled"] is False
+    assert GRAFANA_HARDENING, "the loop below checks something"
+    for section, keys in GRAFANA_HARDENING.items():
+        for key, value in keys.items():
+            assert ini[section][key] is value, f"{section}.{key}"
     assert values["grafana"]["admin"]["existingSecret"] == "slm-grafana-admin"
     assert values["alertmanager"]["alertmanagerSpec"] == {
         "image": {"tag": images.ALERTMANAGER.tag},

@@ -9,7 +9,7 @@ import pytest
 from components.check.inputs import find_dockerfiles
 from components.check.kubernetes_schema import crd_schema_path, is_builtin
 from components.check.report import Finding, Result, exit_status
-from components.check.tools import ToolMissingError, find_tool
+from components.check.tools import QUOTE_LIMIT, ToolMissingError, find_tool, squeeze
 
 
 def touch(root: Path, relative: str) -> None:
@@ -71,3 +71,13 @@ def test_a_row_fails_on_findings_or_a_missing_tool_and_unchecked_is_not_a_pass()
 def test_find_tool_names_the_install_hint_when_nothing_has_it() -> None:
     with pytest.raises(ToolMissingError, match=r"no-such-validator-xyz not found: run `make setup`"):
         find_tool("no-such-validator-xyz", [Path("/nonexistent")])
+
+
+def test_squeeze_keeps_a_long_output_on_one_line_with_its_beginning_and_end() -> None:
+    assert squeeze("FAILED:\n  rules.yml:  bad\n") == "FAILED: rules.yml: bad"
+    traceback = "Traceback (most recent call last):\n" + "  File x, line 1\n" * 100 + "ValueError: boom\n"
+    quoted = squeeze(traceback)
+    assert len(quoted) <= QUOTE_LIMIT
+    assert quoted.startswith("Traceback (most recent call last): File x")
+    assert quoted.endswith("ValueError: boom")
+    assert " ... " in quoted

@@ -19,8 +19,8 @@ PURE = [
     "images",
     "config_files",
     "docker_services",
+    "grafana_settings",
     "k8s_objects",
-    "yamltext",
 ]
 
 

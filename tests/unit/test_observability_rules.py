@@ -3,11 +3,13 @@ files and their generated tests pass (and fail when a rule is broken)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
+from components.observability.inventory import InventoryError, engine_groups
 from components.observability.rules import alert_rules, rule_groups
 from components.observability.runbooks import runbooks
 from components.spec.durations import format_duration
@@ -157,3 +159,16 @@ def test_a_broken_rule_fails_its_generated_test(tmp_path: Path, alert: str, brok
     result = run([promtool, "test", "rules", f"{group}.test.yml"], cwd=folder / "tests")
     assert result.returncode != 0
     assert f"alertname: {alert}" in result.stdout + result.stderr
+
+
+def test_the_models_of_a_native_engine_share_one_metrics_path() -> None:
+    """Checked once, where engines are grouped; a probed engine's health paths may differ."""
+    models = [
+        {"name": "onnx-a", "engine": "onnx", "preset": "qwen3-0.6b", "quantization": "int4-cpu"},
+        {"name": "onnx-b", "engine": "onnx", "preset": "qwen3-0.6b", "quantization": "int4-cpu"},
+    ]
+    _, plans = spec_and_plans(models=models)
+    assert engine_groups(plans)[0].metrics_path == plans[0].metrics.path
+    moved = [plans[0], replace(plans[1], metrics=replace(plans[1].metrics, path="/other"))]
+    with pytest.raises(InventoryError, match=r"onnx serve metrics on different paths: \['/metrics', '/other'\]"):
+        engine_groups(moved)
