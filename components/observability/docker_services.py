@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 
+from components.catalog.sizing import MIB
 from components.observability import images, layout
 from components.observability.alertmanager import receiver_secrets
 from components.observability.grafana_settings import GRAFANA_ADMIN_SECRET, GRAFANA_ADMIN_USER, hardening_env
@@ -34,7 +35,6 @@ from components.plan import (
 from components.spec import DeploymentSpec
 from components.spec.models import DockerSettings
 
-MIB = 1024**2
 COMPONENT_MONITORING = "monitoring"
 GRAFANA_PASSWORD_FILE = SecretFile(GRAFANA_ADMIN_SECRET, layout.docker_secret_path("grafana-admin-password"))
 #: prom/* images run as ``nobody``; the Docker target prepares every data volume so that a
