@@ -219,13 +219,17 @@ class ServingPlan:
     fetch: FetchStep
     cache_size_bytes: int
     replicas: int | None
-    uses_gpu: bool
     metrics: Metrics
     api_port: int
     api_key_secret: str | None
     """Secret the server checks clients against; None when the engine has no auth (Ollama)."""
     openai_base_path: str = "/v1"
     labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_gpu(self) -> bool:
+        """The server asks for GPUs (its resources, from the spec's ``gpu``)."""
+        return self.server.resources is not None and self.server.resources.gpu_count > 0
 
     @property
     def fetch_labels(self) -> dict[str, str]:

@@ -139,7 +139,6 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         fetch=FetchStep(fetch, download_budget_seconds(artifact.weight_bytes), REGISTRY_HOSTS),
         cache_size_bytes=cache_size_bytes(model, artifact, extra_bytes=GIB // 2),
         replicas=model.replicas,
-        uses_gpu=model.gpu_count > 0,
         metrics=Metrics(port=None, path=None, prefix=None, health_path="/"),
         api_port=PORT,
         api_key_secret=None,

@@ -179,7 +179,6 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         fetch=FetchStep(fetch, download_budget_seconds(artifact.weight_bytes + source_bytes), HUGGING_FACE_HOSTS),
         cache_size_bytes=cache_size_bytes(model, artifact, extra_bytes=source_bytes),
         replicas=model.replicas,
-        uses_gpu=model.gpu_count > 0,
         metrics=Metrics(port=PORT, path="/metrics", prefix="ortgenai:", health_path="/health"),
         api_port=PORT,
         api_key_secret=API_KEYS_FILE.secret,

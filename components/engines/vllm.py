@@ -186,7 +186,6 @@ def build_plan(model: ModelSpec, spec: DeploymentSpec) -> ServingPlan:
         fetch=FetchStep(fetch, download_budget_seconds(artifact.weight_bytes), HUGGING_FACE_HOSTS),
         cache_size_bytes=cache_size_bytes(model, artifact),
         replicas=model.replicas,
-        uses_gpu=model.gpu_count > 0,
         metrics=Metrics(port=PORT, path="/metrics", prefix="vllm:", health_path="/health"),
         api_port=PORT,
         api_key_secret=API_KEY_FILE.secret,
