@@ -16,6 +16,8 @@ from components.spec import DeploymentSpec, StackFile, parse_config, read_stack_
 REPO = Path(__file__).resolve().parent.parent
 STACKS = REPO / "stacks"
 PROGRAM = REPO / "__main__.py"
+#: The tiny real ONNX GenAI model (tools/build_tiny_genai_model.py) the server tests run on.
+TINY_GENAI = REPO / "tests" / "fixtures" / "tiny-genai"
 
 
 def shipped_stacks() -> list[str]:

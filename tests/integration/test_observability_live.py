@@ -39,12 +39,11 @@ from components.observability.rules import alert_rules, rule_groups
 from components.plan import ServingPlan
 from components.spec import DeploymentSpec
 from components.spec.durations import format_duration
-from tests.conftest import REPO, free_port
+from tests.conftest import TINY_GENAI, free_port
 from tests.observability_support import make_spec, tool, write_files
 
 pytestmark = pytest.mark.integration
 
-FIXTURE = REPO / "tests" / "fixtures" / "tiny-genai"
 MODEL = "qwen3-onnx"
 API_KEY = "sk-observability-live-test"
 #: Grafana's variables, as a dashboard sends them with "All" selected.
@@ -255,7 +254,7 @@ def start_live(tmp_path: Path, webhook: Webhook, processes: Processes) -> Live:
     server = processes.start(
         "onnx",
         [
-            *(sys.executable, "-m", "slm_onnx_server", "--model-dir", str(FIXTURE), "--served-model-name", MODEL),
+            *(sys.executable, "-m", "slm_onnx_server", "--model-dir", str(TINY_GENAI), "--served-model-name", MODEL),
             *("--host", "127.0.0.1", "--port", str(ports["onnx"]), "--api-keys-file", str(keys)),
         ],
     )

@@ -21,10 +21,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import TINY_GENAI as FIXTURE
 from tests.conftest import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = REPO_ROOT / "tests" / "fixtures" / "tiny-genai"
 MODEL = "tiny-genai"
 KEYS = ("sk-onnx-test-first-key", "sk-onnx-test-second-key")
 START_TIMEOUT = 60.0

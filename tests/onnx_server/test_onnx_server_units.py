@@ -26,7 +26,7 @@ from slm_onnx_server.metrics import EXPORTED_SERIES, ServerMetrics
 from slm_onnx_server.schemas import ChatCompletionRequest, CompletionRequest
 from slm_onnx_server.textstream import StopMatcher
 
-from .conftest import FIXTURE
+from tests.conftest import TINY_GENAI as FIXTURE
 
 
 def feed_all(matcher: StopMatcher, pieces: list[str]) -> tuple[str, bool]:

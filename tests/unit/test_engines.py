@@ -15,6 +15,7 @@ from components.catalog import Engine, load_catalog
 from components.engines import build_plan, build_plans
 from components.plan import Container, LocalBuild, ServingPlan
 from components.spec import DeploymentSpec, parse_config, size_model
+from tests.conftest import TINY_GENAI
 
 
 def spec_of(*models: dict[str, Any], secrets: dict[str, str] | None = None) -> DeploymentSpec:
@@ -364,8 +365,7 @@ def test_onnx_plan_arguments_are_what_the_server_parses() -> None:
 
     plan = plan_of({"name": "o", "engine": "onnx", "preset": "qwen3-0.6b", "maxContextTokens": 2048})
     args = list(plan.server.args)
-    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "tiny-genai"
-    args[args.index("--model-dir") + 1] = str(fixture)  # the real path exists only in the container
+    args[args.index("--model-dir") + 1] = str(TINY_GENAI)  # the real path exists only in the container
     settings = settings_from_args(args)
     assert settings.max_context_tokens == 2048
     assert settings.intra_op_threads == int(flag(plan.server.args, "--intra-op-threads") or 0) >= 1
