@@ -8,6 +8,7 @@ from components.catalog import Sizing
 from components.catalog.sizing import GIB
 from components.plan import Check, HttpGet, Image, Resources, SecretFile, WritablePath
 from components.spec import DeploymentSpec, ModelArtifact, ModelSpec
+from components.spec.models import memory_bytes
 
 #: /tmp is writable in every container; the root filesystem is read-only.
 TMP = WritablePath("/tmp", "temporary files", size_bytes=1 * GIB)
@@ -31,7 +32,7 @@ def resources_for(model: ModelSpec, sizing: Sizing, *, cpu_bound: bool) -> Resou
     """Memory from the catalog sizing (or the stack's override); CPU by where the work runs."""
     limit = sizing.memory_limit_bytes
     if model.memory_limit is not None:
-        limit = max(parse_quantity(model.memory_limit), sizing.memory_request_bytes)
+        limit = max(memory_bytes(model.memory_limit), sizing.memory_request_bytes)
     cpu_request = min(4000, 1000 * max(2, model.concurrency // 2)) if cpu_bound else 1000
     return Resources(
         memory_request_bytes=sizing.memory_request_bytes,
@@ -56,7 +57,7 @@ def fetch_resources(memory_bytes: int = 2 * GIB) -> Resources:
 def cache_size_bytes(model: ModelSpec, artifact: ModelArtifact, extra_bytes: int = 0) -> int:
     """Weights plus 20 % and 1 GiB of slack, in whole GiB, unless the stack sets ``cacheSize``."""
     if model.cache_size is not None:
-        return parse_quantity(model.cache_size)
+        return memory_bytes(model.cache_size)
     return int(math.ceil(((artifact.weight_bytes + extra_bytes) * 1.2 + GIB) / GIB) * GIB)
 
 
@@ -84,23 +85,3 @@ def python_http_check(port: int, path: str) -> Check:
     """An HTTP health check that needs only the image's Python, not curl."""
     script = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=4)"
     return Check(command=("python3", "-c", script), http=HttpGet(path, port))
-
-
-_SUFFIXES = {
-    "Ki": 1024,
-    "Mi": 1024**2,
-    "Gi": 1024**3,
-    "Ti": 1024**4,
-    "k": 1000,
-    "M": 1000**2,
-    "G": 1000**3,
-    "T": 1000**4,
-}
-
-
-def parse_quantity(quantity: str) -> int:
-    """A memory quantity (``8Gi``, ``500M``; the spec's MemoryQuantity) in bytes."""
-    for suffix, factor in sorted(_SUFFIXES.items(), key=lambda item: -len(item[0])):
-        if quantity.endswith(suffix):
-            return int(float(quantity[: -len(suffix)]) * factor)
-    return int(float(quantity))

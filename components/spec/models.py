@@ -131,7 +131,18 @@ def _described(pattern: str, description: str) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "pattern": pattern, "description": description})
 
 
-_MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"
+#: The suffixes a memory quantity may carry, with their factors: binary, then decimal.
+MEMORY_SUFFIXES = {
+    "Ki": 1024,
+    "Mi": 1024**2,
+    "Gi": 1024**3,
+    "Ti": 1024**4,
+    "k": 1000,
+    "M": 1000**2,
+    "G": 1000**3,
+    "T": 1000**4,
+}
+_MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?(" + "|".join(MEMORY_SUFFIXES) + ")?$"
 _CPU_PATTERN = r"^[0-9]+(\.[0-9]+)?m?$"
 
 
@@ -141,6 +152,14 @@ def _memory_problem(value: str) -> str | None:
     if re.fullmatch(_CPU_PATTERN, value):
         return "is not a memory size: 'm' means thousandths of a byte; write Mi (mebibytes) or M (megabytes)"
     return "is not a memory size: a number with an optional suffix Ki, Mi, Gi, Ti (binary) or k, M, G, T (decimal)"
+
+
+def memory_bytes(quantity: str) -> int:
+    """A :data:`MemoryQuantity` (``8Gi``, ``500M``) in bytes."""
+    for suffix, factor in sorted(MEMORY_SUFFIXES.items(), key=lambda item: -len(item[0])):
+        if quantity.endswith(suffix):
+            return int(float(quantity[: -len(suffix)]) * factor)
+    return int(float(quantity))
 
 
 def _cpu_problem(value: str) -> str | None:
