@@ -22,8 +22,8 @@ import pulumi
 from pulumi.runtime import settings
 
 from components.render.recorder import MASK, RecordedResource, RecordingMocks, RecordingMonitor
+from components.spec.errors import NAMESPACE as PROJECT
 
-PROJECT = "slm-deploy"
 #: The mock engine logs what the program logs; failures surface as exceptions instead.
 _QUIET_LOGGER = logging.getLogger("slm-deploy.render.engine")
 _QUIET_LOGGER.propagate = False

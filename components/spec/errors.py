@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
+#: The Pulumi project's name (Pulumi.yaml), which is also the namespace of its config keys.
 NAMESPACE = "slm-deploy"
 
 

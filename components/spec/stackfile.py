@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
+from components.spec.errors import NAMESPACE as PROJECT
+
 SECRET_PLACEHOLDER = "[secret]"
-PROJECT = "slm-deploy"
 
 
 class StackFileError(Exception):
